@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { ConnectionTarget, TenantScoped, ToolDefinition } from './common.js';
+import { AccountId, ExecutionId } from './ids.js';
+import { defineEvent, defineRpc } from './rpc.js';
+
+// Subjects below are wire-compatible identifiers: never rename one in place.
+
+/** The tools a connection offers to one connected account (discovered upstream, cached). */
+export const listConnectionTools = defineRpc({
+  subject: 'vmcp.executor.v1.tools.list',
+  request: TenantScoped.extend({ connection: ConnectionTarget, account_id: AccountId.nullable() }).strict(),
+  reply: z.object({ tools: z.array(ToolDefinition) }),
+});
+
+/**
+ * An MCP CallToolResult, passed through unchanged: content blocks (text, image, audio,
+ * resource links, embedded resources), structuredContent, isError and _meta.
+ */
+export const CallToolResult = z.looseObject({
+  content: z.array(z.looseObject({ type: z.string() })).default([]),
+  structuredContent: z.record(z.string(), z.unknown()).optional(),
+  isError: z.boolean().optional(),
+});
+export type CallToolResult = z.infer<typeof CallToolResult>;
+
+/** Runs one allowed call under the account's own credential. */
+export const callTool = defineRpc({
+  subject: 'vmcp.executor.v1.tools.call',
+  request: TenantScoped.extend({
+    execution_id: ExecutionId,
+    connection: ConnectionTarget,
+    account_id: AccountId,
+    tool_name: z.string().min(1).max(256),
+    arguments: z.record(z.string(), z.unknown()),
+    timeout_ms: z.number().int().min(100).max(600_000),
+  }).strict(),
+  reply: z.object({ result: CallToolResult }),
+});
+
+/** Published when an upstream says its tool list changed, so cached lists are dropped. */
+export const toolsChanged = defineEvent({
+  subject: 'vmcp.executor.v1.events.tools_changed',
+  payload: z.object({ tenant_id: z.string(), connection_id: z.string(), account_id: z.string().nullable() }),
+});

@@ -1,0 +1,12 @@
+export * from './rpc.js';
+export * from './errors.js';
+export * from './ids.js';
+export * from './common.js';
+export * from './health.contract.js';
+export * as policy from './policy.contract.js';
+export * as vault from './vault.contract.js';
+export * as executor from './executor.contract.js';
+export * as audit from './audit.contract.js';
+export type { SessionPrincipal, ScopedTool, Decision, DenyReason, CallContext } from './policy.contract.js';
+export type { CallToolResult } from './executor.contract.js';
+export type { AuditEvent, ToolCallLog, CallStatus } from './audit.contract.js';

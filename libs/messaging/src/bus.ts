@@ -1,0 +1,149 @@
+import { context, propagation, SpanKind, SpanStatusCode, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import {
+  connect,
+  headers as natsHeaders,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
+import {
+  ErrorReply,
+  VmcpError,
+  type BusEvent,
+  type Rpc,
+  type RpcReply,
+  type RpcRequest,
+} from '@vmcp/contracts';
+import { tracer } from '@vmcp/telemetry';
+import type { z } from 'zod';
+
+const headerSetter: TextMapSetter<MsgHdrs> = { set: (h, k, v) => h.set(k, v) };
+export const natsHeaderGetter: TextMapGetter<MsgHdrs | undefined> = {
+  keys: (h) => (h ? h.keys() : []),
+  get: (h, k) => (h?.has(k) ? h.get(k) : undefined),
+};
+
+export interface BusOptions {
+  readonly url: string;
+  readonly name: string;
+  readonly user?: string;
+  readonly password?: string;
+  /** Default timeout of every request, in milliseconds. */
+  readonly timeoutMs: number;
+}
+
+export interface RequestOptions {
+  readonly timeoutMs?: number;
+}
+
+/** Short form of a zod error for an error message: paths and reasons, never the values. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+/**
+ * The one typed NATS client: validates what it sends and what it gets back, carries
+ * the trace context in headers, puts a timeout on every request, and turns error
+ * replies and transport failures into VmcpError with a stable code.
+ */
+export class Bus {
+  private constructor(
+    readonly connection: NatsConnection,
+    private readonly timeoutMs: number,
+  ) {}
+
+  static async connect(options: BusOptions): Promise<Bus> {
+    const nc = await connect({
+      servers: options.url,
+      name: options.name,
+      user: options.user,
+      pass: options.password,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+    return new Bus(nc, options.timeoutMs);
+  }
+
+  async request<R extends Rpc>(rpc: R, payload: RpcRequest<R>, options: RequestOptions = {}): Promise<RpcReply<R>> {
+    const parsed = rpc.request.safeParse(payload);
+    if (!parsed.success) {
+      throw new VmcpError('INVALID_ARGUMENT', describeZodError(parsed.error));
+    }
+    const timeout = options.timeoutMs ?? this.timeoutMs;
+    return tracer().startActiveSpan(
+      `${rpc.subject} request`,
+      { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': rpc.subject } },
+      async (span) => {
+        try {
+          const h = natsHeaders();
+          propagation.inject(context.active(), h, headerSetter);
+          const msg = await this.connection.request(rpc.subject, JSON.stringify(parsed.data), { timeout, headers: h });
+          const body: unknown = msg.json();
+          const failure = ErrorReply.safeParse(body);
+          if (failure.success) throw VmcpError.fromBody(failure.data.error);
+          const reply = rpc.reply.safeParse(body);
+          if (!reply.success) {
+            throw new VmcpError('INTERNAL', `malformed reply on ${rpc.subject}: ${describeZodError(reply.error)}`);
+          }
+          return reply.data as RpcReply<R>;
+        } catch (err) {
+          const error = toVmcpError(err, rpc.subject, timeout);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
+          span.setAttribute('vmcp.error_code', error.code);
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  publish<E extends BusEvent>(event: E, payload: z.input<E['payload']>): void {
+    const data = event.payload.parse(payload);
+    this.connection.publish(event.subject, JSON.stringify(data));
+  }
+
+  /** Listens to an event; malformed payloads are dropped (and counted by the caller's handler never running). */
+  subscribe<E extends BusEvent>(event: E, handler: (payload: z.output<E['payload']>) => void): Subscription {
+    return this.connection.subscribe(event.subject, {
+      callback: (err, msg) => {
+        if (err) return;
+        let body: unknown;
+        try {
+          body = msg.json();
+        } catch {
+          return;
+        }
+        const parsed = event.payload.safeParse(body);
+        if (parsed.success) handler(parsed.data as z.output<E['payload']>);
+      },
+    });
+  }
+
+  isConnected(): boolean {
+    return !this.connection.isClosed() && this.connection.getServer() !== '';
+  }
+
+  async close(): Promise<void> {
+    if (!this.connection.isClosed()) await this.connection.drain();
+  }
+}
+
+function toVmcpError(err: unknown, subject: string, timeout: number): VmcpError {
+  if (err instanceof VmcpError) return err;
+  const service = subject.split('.')[1] ?? 'service';
+  if (err instanceof TimeoutError || (err instanceof RequestError && err.cause instanceof TimeoutError)) {
+    return new VmcpError('DEADLINE_EXCEEDED', `${service} did not answer within ${timeout} ms`);
+  }
+  if (err instanceof NoRespondersError || (err instanceof RequestError && err.isNoResponders())) {
+    return new VmcpError('UNAVAILABLE', `${service} is unavailable`);
+  }
+  if (err instanceof SyntaxError) return new VmcpError('INTERNAL', `unreadable reply from ${service}`);
+  return new VmcpError('UNAVAILABLE', `${service} could not be reached`);
+}

@@ -1,0 +1,3 @@
+export { Bus, describeZodError, natsHeaderGetter } from './bus.js';
+export type { BusOptions, RequestOptions } from './bus.js';
+export { VmcpNatsServer, serveRpc } from './nats-server.strategy.js';

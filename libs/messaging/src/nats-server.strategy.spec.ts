@@ -1,0 +1,79 @@
+import 'reflect-metadata';
+import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import { defineRpc, VmcpError } from '@vmcp/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { Bus } from './bus.js';
+import { serveRpc, VmcpNatsServer } from './nats-server.strategy.js';
+
+// Unique subjects per run: the shared NATS on 4222 may carry other runs' traffic.
+const run = `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+const echo = defineRpc({
+  subject: `vmcp.test.v1.${run}.echo`,
+  request: z.strictObject({ text: z.string().max(10), fail: z.enum(['none', 'vmcp', 'crash', 'bad_reply', 'slow']).default('none') }),
+  reply: z.object({ text: z.string() }),
+});
+const nobody = defineRpc({ subject: `vmcp.test.v1.${run}.nobody`, request: z.object({}), reply: z.object({}) });
+
+@Controller()
+class EchoController {
+  @MessagePattern(echo.subject)
+  handle(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
+    return serveRpc(echo, data, ctx, async (req) => {
+      if (req.fail === 'vmcp') throw new VmcpError('NOT_FOUND', 'no such echo');
+      if (req.fail === 'crash') throw new Error('secret-internal-detail');
+      if (req.fail === 'bad_reply') return { wrong: true } as never;
+      if (req.fail === 'slow') await new Promise((r) => setTimeout(r, 500));
+      return { text: req.text.toUpperCase() };
+    });
+  }
+}
+
+@Module({ controllers: [EchoController] })
+class EchoModule {}
+
+describe('bus request/reply through the Nest NATS transport', () => {
+  let server: INestMicroservice;
+  let client: Bus;
+
+  beforeAll(async () => {
+    const serverBus = await Bus.connect({ url: 'nats://127.0.0.1:4222', name: 'test-server', timeoutMs: 1000 });
+    server = await NestFactory.createMicroservice(EchoModule, { strategy: new VmcpNatsServer(serverBus, 'test'), logger: false });
+    await server.listen();
+    client = await Bus.connect({ url: 'nats://127.0.0.1:4222', name: 'test-client', timeoutMs: 1000 });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await server?.close();
+  });
+
+  it('returns the validated reply', async () => {
+    await expect(client.request(echo, { text: 'hi' })).resolves.toEqual({ text: 'HI' });
+  });
+
+  it('rejects an invalid request before sending it', async () => {
+    await expect(client.request(echo, { text: 'far too long text' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('answers malformed and foreign bodies with a typed error, never a timeout', async () => {
+    const raw = await client.connection.request(echo.subject, 'not json{', { timeout: 1000 });
+    expect(raw.json()).toEqual({ error: { code: 'INVALID_ARGUMENT', message: 'request body is not valid JSON' } });
+    const foreign = await client.connection.request(echo.subject, JSON.stringify({ text: 'a', extra: 1 }), { timeout: 1000 });
+    expect(foreign.json()).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+  });
+
+  it('carries error codes across the bus and hides internal details', async () => {
+    await expect(client.request(echo, { text: 'x', fail: 'vmcp' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'no such echo' });
+    const crash = await client.request(echo, { text: 'x', fail: 'crash' }).catch((e: VmcpError) => e);
+    expect(crash).toMatchObject({ code: 'INTERNAL', message: 'internal error' });
+    await expect(client.request(echo, { text: 'x', fail: 'bad_reply' })).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+
+  it('fails fast with UNAVAILABLE when nobody answers, and with DEADLINE_EXCEEDED on timeout', async () => {
+    await expect(client.request(nobody, {})).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(client.request(echo, { text: 'x', fail: 'slow' }, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+  });
+});

@@ -1,0 +1,3 @@
+export { openDataSource, pingDataSource, nowIso } from './data-source.js';
+export type { DataSourceSpec } from './data-source.js';
+export { DataSource, type EntityManager, type Repository } from 'typeorm';

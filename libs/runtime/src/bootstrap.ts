@@ -1,0 +1,107 @@
+import 'reflect-metadata';
+import { Global, Module, type DynamicModule, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { loadConfig, VMCP_CONFIG, type ServiceName, type VmcpConfig } from '@vmcp/config';
+import { VMCP_VERSION } from '@vmcp/telemetry';
+import { Bus, VmcpNatsServer } from '@vmcp/messaging';
+import { createLogger, startTelemetry, type Logger, type Telemetry } from '@vmcp/telemetry';
+import { portOf, serveHealth, type ReadinessChecks } from './health-server.js';
+import { PinoNestLogger } from './nest-logger.js';
+
+/** Nest injection token of the service's pino logger. */
+export const VMCP_LOGGER = Symbol.for('vmcp.logger');
+
+/** What every service process has before Nest starts: config, telemetry, logger, bus. */
+export interface Core {
+  readonly config: VmcpConfig;
+  readonly telemetry: Telemetry;
+  readonly logger: Logger;
+  readonly bus: Bus;
+}
+
+export async function startCore(service: ServiceName): Promise<Core> {
+  let config: VmcpConfig;
+  try {
+    config = loadConfig(service);
+  } catch (err) {
+    // The one place a service may write to stderr directly: it has no logger yet.
+    process.stderr.write(`vmcp-${service}: ${(err as Error).message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  const telemetry = startTelemetry(config);
+  const logger = createLogger(service, config.logLevel);
+  let bus: Bus;
+  try {
+    bus = await Bus.connect({
+      url: config.nats.url,
+      name: `vmcp-${service}`,
+      user: config.nats.user,
+      password: config.nats.password,
+      timeoutMs: config.busTimeoutMs,
+    });
+  } catch (err) {
+    logger.fatal({ nats_url: config.nats.url, err: (err as Error).message }, 'cannot connect to NATS');
+    logger.flush();
+    process.exit(69); // EX_UNAVAILABLE
+  }
+  return { config, telemetry, logger, bus };
+}
+
+/** A global module providing the core objects to every provider of the service. */
+export function coreModule(core: Core): DynamicModule {
+  @Global()
+  @Module({})
+  class CoreModule {}
+  return {
+    module: CoreModule,
+    providers: [
+      { provide: VMCP_CONFIG, useValue: core.config },
+      { provide: VMCP_LOGGER, useValue: core.logger },
+      { provide: Bus, useValue: core.bus },
+    ],
+    exports: [VMCP_CONFIG, VMCP_LOGGER, Bus],
+  };
+}
+
+export interface BusServiceOptions {
+  readonly service: Exclude<ServiceName, 'edge'>;
+  readonly module: (core: Core) => DynamicModule | Promise<DynamicModule>;
+  /** Readiness checks beyond the NATS connection (database, stream, …). */
+  readonly readiness?: (app: INestMicroservice) => ReadinessChecks;
+}
+
+/**
+ * Starts a bus service: Nest microservice answering its subjects in its own queue group,
+ * /healthz and /readyz on the health port, graceful drain on SIGTERM and SIGINT.
+ */
+export async function runBusService(options: BusServiceOptions): Promise<void> {
+  const core = await startCore(options.service);
+  const { config, logger, bus } = core;
+  const app = await NestFactory.createMicroservice(await options.module(core), {
+    strategy: new VmcpNatsServer(bus, options.service),
+    logger: new PinoNestLogger(logger),
+  });
+  await app.listen();
+  const checks: ReadinessChecks = { nats: async () => bus.isConnected(), ...(options.readiness?.(app) ?? {}) };
+  const health = await serveHealth(config.http.host, config.healthPort, checks);
+  logger.info(
+    { version: VMCP_VERSION, health_port: portOf(health), nats_url: config.nats.url, database: config.database.kind },
+    `vmcp-${options.service} ready`,
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `vmcp-${options.service} draining`);
+    health.close();
+    await app.close().catch((err: Error) => logger.error({ err: err.message }, 'error while closing'));
+    await bus.close().catch(() => undefined);
+    await core.telemetry.shutdown().catch(() => undefined);
+    logger.info(`vmcp-${options.service} stopped`);
+    logger.flush();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,44 @@
+import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { VmcpConfig } from '@vmcp/config';
+
+export const VMCP_VERSION = '0.1.0';
+
+export interface Telemetry {
+  readonly tracer: Tracer;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Registers the tracer provider, W3C propagation and async context for one service.
+ * Spans are always created (so trace ids reach logs and travel on the bus); they are
+ * exported over OTLP only when the standard OTEL_ variables ask for it.
+ */
+export function startTelemetry(config: VmcpConfig): Telemetry {
+  const spanProcessors: SpanProcessor[] = config.otel.exportTraces ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })] : [];
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: `vmcp-${config.service}`,
+      [ATTR_SERVICE_VERSION]: VMCP_VERSION,
+    }),
+    spanProcessors,
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  return {
+    tracer: trace.getTracer('vmcp', VMCP_VERSION),
+    async shutdown() {
+      await provider.shutdown();
+    },
+  };
+}
+
+export function tracer(): Tracer {
+  return trace.getTracer('vmcp', VMCP_VERSION);
+}

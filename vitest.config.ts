@@ -1,0 +1,28 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+// Decorators with metadata (NestJS) need SWC; lib imports resolve to their TypeScript
+// sources through the @vmcp/source export condition.
+export default defineConfig({
+  plugins: [
+    swc.vite({
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+        target: 'es2022',
+      },
+    }),
+  ],
+  resolve: { conditions: ['@vmcp/source', 'import', 'node', 'default'] },
+  ssr: { resolve: { conditions: ['@vmcp/source', 'import', 'node', 'default'] } },
+  test: {
+    include: ['apps/*/src/**/*.spec.ts', 'libs/*/src/**/*.spec.ts', 'apps/*/test/**/*.spec.ts', 'test/**/*.spec.ts'],
+    environment: 'node',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    fileParallelism: true,
+    maxWorkers: 2,
+    reporters: ['default', ['json', { outputFile: 'tmp/test-results.json' }]],
+  },
+});
