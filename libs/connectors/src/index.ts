@@ -1,1 +1,2 @@
-export {};
+export { CONNECTORS, findConnector, mcpConnectorInfo } from './catalog.js';
+export type { ConnectorInfo } from './catalog.js';

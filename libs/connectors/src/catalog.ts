@@ -1,0 +1,32 @@
+import type { AuthType, ConnectionSettingsInput } from '@vmcp/contracts';
+
+/** What the catalog says about a connector, without its implementation. */
+export interface ConnectorInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly auth_types: readonly AuthType[];
+  /** Whether tools are discovered from the upstream at run time (true for `mcp`). */
+  readonly dynamic_tools: boolean;
+  /** Checks connection settings beyond their schema; returns a problem or undefined. */
+  readonly validateSettings: (settings: ConnectionSettingsInput, authType: AuthType) => string | undefined;
+}
+
+export const mcpConnectorInfo: ConnectorInfo = {
+  id: 'mcp',
+  name: 'MCP server',
+  description: 'Any upstream MCP server over Streamable HTTP, reached at settings.url.',
+  auth_types: ['none', 'bearer_token', 'api_key', 'basic', 'custom_headers'],
+  dynamic_tools: true,
+  validateSettings(settings) {
+    if (!settings.url) return 'settings.url is required for the mcp connector';
+    return undefined;
+  },
+};
+
+/** Every connector this build ships. */
+export const CONNECTORS: readonly ConnectorInfo[] = [mcpConnectorInfo];
+
+export function findConnector(id: string): ConnectorInfo | undefined {
+  return CONNECTORS.find((c) => c.id === id);
+}

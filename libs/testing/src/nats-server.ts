@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitFor } from './ports.js';
+
+export interface NatsServerHandle {
+  readonly url: string;
+  readonly port: number;
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and storage (JetStream state survives). */
+  restart(): Promise<void>;
+}
+
+export interface NatsServerOptions {
+  /** A nats-server config file (e.g. the project's permission file). */
+  readonly configFile?: string;
+  readonly jetstream?: boolean;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A private nats-server on a free port with its own JetStream storage, for one test file. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
+  const port = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), 'vmcp-nats-'));
+  let child: ChildProcess | undefined;
+
+  const launch = async () => {
+    const args = ['-a', '127.0.0.1', '-p', String(port)];
+    if (options.jetstream !== false) args.push('-js', '-sd', storeDir);
+    if (options.configFile) args.push('-c', options.configFile);
+    child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    await waitFor(() => portOpen(port), { what: `nats-server on port ${port}`, timeoutMs: 10_000 }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${stderr}`);
+    });
+  };
+
+  const stop = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGTERM');
+    const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  await launch();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      await stop();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await stop();
+      await launch();
+    },
+  };
+}
