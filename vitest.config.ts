@@ -1,4 +1,5 @@
 import swc from 'unplugin-swc';
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Decorators with metadata (NestJS) need SWC; lib imports resolve to their TypeScript
@@ -13,8 +14,7 @@ export default defineConfig({
       },
     }),
   ],
-  resolve: { conditions: ['@vmcp/source', 'import', 'node', 'default'] },
-  ssr: { resolve: { conditions: ['@vmcp/source', 'import', 'node', 'default'] } },
+  ssr: { resolve: { conditions: ['@vmcp/source', ...defaultServerConditions] } },
   test: {
     include: ['apps/*/src/**/*.spec.ts', 'libs/*/src/**/*.spec.ts', 'apps/*/test/**/*.spec.ts', 'test/**/*.spec.ts'],
     environment: 'node',

@@ -10,3 +10,4 @@ export * as audit from './audit.contract.js';
 export type { SessionPrincipal, ScopedTool, Decision, DenyReason, CallContext } from './policy.contract.js';
 export type { CallToolResult } from './executor.contract.js';
 export type { AuditEvent, ToolCallLog, CallStatus } from './audit.contract.js';
+export * as api from './api.contract.js';

@@ -1,0 +1,56 @@
+import { Controller, Get, Param, Req } from '@nestjs/common';
+import { api, audit, ExecutionId, policy, type ScopedTool } from '@vmcp/contracts';
+import { Bus } from '@vmcp/messaging';
+import type { Request } from 'express';
+import { ApiPrincipalResolver } from '../auth/api-principal.js';
+import { parseParam, parseQuery } from '../http/body.js';
+
+function toApiTool(t: ScopedTool) {
+  const { inputSchema, outputSchema, annotations, description, title } = t.definition;
+  return {
+    name: t.name,
+    connector: t.connector,
+    connection_name: t.connection_name,
+    ...(typeof title === 'string' ? { title } : {}),
+    ...(description !== undefined ? { description } : {}),
+    input_schema: inputSchema,
+    ...(outputSchema ? { output_schema: outputSchema } : {}),
+    ...(annotations ? { annotations } : {}),
+  };
+}
+
+@Controller('api/v1')
+export class ToolsController {
+  constructor(
+    private readonly auth: ApiPrincipalResolver,
+    private readonly bus: Bus,
+  ) {}
+
+  /** The static catalog; the `mcp` connector's tools are discovered per connection instead. */
+  @Get('tools')
+  async catalog(@Req() req: Request) {
+    await this.auth.tenant(req);
+    parseQuery(api.ToolsQuery, req);
+    return { tools: [] };
+  }
+
+  @Get('tools/scoped')
+  async scoped(@Req() req: Request) {
+    const tenant_id = await this.auth.tenant(req);
+    const { config_id, identifier } = parseQuery(api.ScopedToolsQuery, req);
+    const { tools } = await this.bus.request(policy.scopedTools, { tenant_id, config_id, identifier });
+    return { tools: tools.map(toApiTool) };
+  }
+
+  @Get('tool_call_logs')
+  async logs(@Req() req: Request) {
+    const tenant_id = await this.auth.tenant(req);
+    return this.bus.request(audit.listToolCallLogs, { tenant_id, ...parseQuery(api.ListLogsQuery, req) });
+  }
+
+  @Get('tool_call_logs/:execution_id')
+  async log(@Req() req: Request, @Param('execution_id') id: string) {
+    const tenant_id = await this.auth.tenant(req);
+    return this.bus.request(audit.getToolCallLog, { tenant_id, execution_id: parseParam(ExecutionId, id, 'execution_id') });
+  }
+}

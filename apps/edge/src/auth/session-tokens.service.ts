@@ -1,0 +1,106 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
+import { ConfigId, Identifier, policy, TenantId, TokenId, VmcpError, type SessionPrincipal } from '@vmcp/contracts';
+import { Bus } from '@vmcp/messaging';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
+import { z } from 'zod';
+import { RevocationsService } from './revocations.service.js';
+
+const Claims = z.object({
+  sub: Identifier,
+  tid: TenantId,
+  cfg: ConfigId,
+  jti: TokenId,
+});
+
+/** Why a bearer was refused; goes into WWW-Authenticate, so it says nothing secret. */
+export class InvalidSessionToken extends Error {
+  constructor(readonly description: string) {
+    super(description);
+  }
+}
+
+/** Only these algorithms are accepted, whatever a token's header says (no `none`, no HS*). */
+const ALGORITHMS = ['EdDSA'];
+/** How often an unknown `kid` may trigger a refetch of the signing keys. */
+const KEY_REFRESH_INTERVAL_MS = 5000;
+
+/**
+ * Verifies session tokens locally: signature against policy's public keys (cached,
+ * refreshed on an unknown key id), issuer, audience = this config's mcp_server_url,
+ * expiry, claim shapes, then the revocation mirror.
+ */
+@Injectable()
+export class SessionTokensService {
+  private keys?: { issuer: string; jwks: ReturnType<typeof createLocalJWKSet>; kids: Set<string> };
+  private lastFetch = 0;
+  private inflight?: Promise<void>;
+
+  constructor(
+    @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
+    private readonly bus: Bus,
+    private readonly revocations: RevocationsService,
+  ) {}
+
+  mcpServerUrl(configId: string): string {
+    return `${this.config.publicUrl}/mcp/${configId}`;
+  }
+
+  private async fetchKeys(): Promise<void> {
+    this.inflight ??= (async () => {
+      try {
+        const reply = await this.bus.request(policy.tokenKeys, {});
+        this.keys = {
+          issuer: reply.issuer,
+          jwks: createLocalJWKSet({ keys: reply.keys } as JSONWebKeySet),
+          kids: new Set(reply.keys.map((k) => k.kid)),
+        };
+        this.lastFetch = Date.now();
+      } finally {
+        this.inflight = undefined;
+      }
+    })();
+    return this.inflight;
+  }
+
+  private kidOf(token: string): string | undefined {
+    try {
+      const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
+      return typeof header.kid === 'string' ? header.kid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A principal for this config, or InvalidSessionToken; bus failures surface as VmcpError. */
+  async verify(token: string, configId: string): Promise<SessionPrincipal> {
+    if (token.length > 4096 || token.split('.').length !== 3) throw new InvalidSessionToken('malformed token');
+    const kid = this.kidOf(token);
+    if (!kid) throw new InvalidSessionToken('malformed token');
+    if (!this.keys || (!this.keys.kids.has(kid) && Date.now() - this.lastFetch > KEY_REFRESH_INTERVAL_MS)) {
+      await this.fetchKeys();
+    }
+    const keys = this.keys!;
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, keys.jwks, {
+        algorithms: ALGORITHMS,
+        issuer: keys.issuer,
+        audience: this.mcpServerUrl(configId),
+        requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+        clockTolerance: 5,
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new InvalidSessionToken('token expired');
+      if (err instanceof joseErrors.JWTClaimValidationFailed) throw new InvalidSessionToken('token is not valid for this server');
+      throw new InvalidSessionToken('invalid token');
+    }
+    const claims = Claims.safeParse(payload);
+    if (!claims.success || claims.data.cfg !== configId) throw new InvalidSessionToken('token is not valid for this server');
+    if (!(await this.revocations.whenReady(this.config.busTimeoutMs))) {
+      throw new VmcpError('UNAVAILABLE', 'revocation list not loaded yet');
+    }
+    if (this.revocations.isTokenRevoked(claims.data.jti)) throw new InvalidSessionToken('token revoked');
+    return { tenant_id: claims.data.tid, config_id: claims.data.cfg, identifier: claims.data.sub, token_id: claims.data.jti };
+  }
+}

@@ -1,0 +1,33 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { coreModule, type Core } from '@vmcp/runtime';
+import { AccountsController } from './api/accounts.controller.js';
+import { ConfigsController } from './api/configs.controller.js';
+import { ConnectionsController } from './api/connections.controller.js';
+import { HealthController } from './api/health.controller.js';
+import { TenantsController } from './api/tenants.controller.js';
+import { ToolsController } from './api/tools.controller.js';
+import { ApiPrincipalResolver } from './auth/api-principal.js';
+import { RevocationsService } from './auth/revocations.service.js';
+import { SessionTokensService } from './auth/session-tokens.service.js';
+import { McpController } from './mcp/mcp.controller.js';
+import { ToolCallService } from './mcp/tool-call.service.js';
+
+@Module({})
+export class EdgeModule {
+  static forRoot(core: Core): DynamicModule {
+    return {
+      module: EdgeModule,
+      imports: [coreModule(core)],
+      controllers: [
+        HealthController,
+        TenantsController,
+        ConnectionsController,
+        AccountsController,
+        ConfigsController,
+        ToolsController,
+        McpController,
+      ],
+      providers: [ApiPrincipalResolver, RevocationsService, SessionTokensService, ToolCallService],
+    };
+  }
+}

@@ -1,0 +1,36 @@
+import { ErrorCode as JsonRpcCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { ErrorCode } from '@vmcp/contracts';
+
+/**
+ * The JSON-RPC error an agent gets for each vmcp code. `data.code` carries the stable
+ * vmcp code so clients can switch on it. TOOL_NOT_FOUND covers unmapped and non-existent
+ * tools alike, so the error says nothing about what exists upstream.
+ */
+export function toMcpError(code: ErrorCode, message: string): McpError {
+  return new McpError(jsonRpcCodeOf(code), message, { code });
+}
+
+function jsonRpcCodeOf(code: ErrorCode): number {
+  switch (code) {
+    case 'TOOL_NOT_FOUND':
+    case 'INVALID_ARGUMENT':
+      return JsonRpcCode.InvalidParams;
+    case 'ACCOUNT_NOT_ACTIVE':
+    case 'TOKEN_REVOKED':
+    case 'CONFIG_NOT_FOUND':
+    case 'FORBIDDEN':
+    case 'UNAUTHENTICATED':
+    case 'NOT_FOUND':
+    case 'ALREADY_EXISTS':
+    case 'FAILED_PRECONDITION':
+    case 'PAYLOAD_TOO_LARGE':
+    case 'UNSUPPORTED_MEDIA_TYPE':
+    case 'RESOURCE_EXHAUSTED':
+      return JsonRpcCode.InvalidRequest;
+    case 'UNAVAILABLE':
+    case 'DEADLINE_EXCEEDED':
+    case 'INTERNAL':
+    case 'UPSTREAM_ERROR':
+      return JsonRpcCode.InternalError;
+  }
+}

@@ -1,0 +1,169 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
+import {
+  executor,
+  isVmcpError,
+  newId,
+  policy,
+  VmcpError,
+  type AuditEvent,
+  type CallContext,
+  type CallToolResult,
+  type SessionPrincipal,
+} from '@vmcp/contracts';
+import { Bus, publishAuditEvent } from '@vmcp/messaging';
+import { VMCP_LOGGER } from '@vmcp/runtime';
+import type { Logger } from '@vmcp/telemetry';
+
+export interface CallRequest {
+  readonly principal: SessionPrincipal;
+  readonly toolName: string;
+  readonly arguments: Record<string, unknown>;
+  readonly source: 'mcp' | 'api';
+  readonly agentRunId?: string | null;
+}
+
+export interface CallOutcome {
+  readonly executionId: string;
+  readonly result: CallToolResult;
+}
+
+/** Extra time the edge waits beyond the tool's own deadline, for the executor's reply to arrive. */
+const EXECUTOR_REPLY_MARGIN_MS = 2000;
+
+/**
+ * One tool call, the same for MCP and REST: policy decides, the "started" record is
+ * accepted by JetStream, only then the executor runs it; the outcome is recorded.
+ * Every failure is a VmcpError with a stable code; nothing is called unchecked.
+ */
+@Injectable()
+export class ToolCallService implements OnApplicationShutdown {
+  private readonly pendingAudit = new Set<Promise<void>>();
+
+  constructor(
+    @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
+    private readonly bus: Bus,
+    @Inject(VMCP_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async call(req: CallRequest): Promise<CallOutcome> {
+    const executionId = newId('exe');
+    const startedAt = new Date();
+    const facts = (context: CallContext | null) => ({
+      execution_id: executionId,
+      tenant_id: req.principal.tenant_id,
+      config_id: context?.config_id ?? req.principal.config_id,
+      connection_name: context?.connection_name ?? null,
+      connector: context?.connector ?? null,
+      connected_account_id: context?.connected_account_id ?? null,
+      identifier: req.principal.identifier,
+      tool_name: req.toolName.slice(0, 256),
+      source: req.source,
+      agent_run_id: req.agentRunId ?? null,
+      started_at: startedAt.toISOString(),
+    });
+
+    let decision;
+    try {
+      decision = await this.bus.request(policy.decide, {
+        ...req.principal,
+        tool_name: req.toolName,
+        arguments: req.arguments,
+      });
+    } catch (err) {
+      // Fail closed: without an allow decision there is no call, and the refusal is recorded.
+      const error = isVmcpError(err) ? err : new VmcpError('INTERNAL', 'policy decision failed');
+      this.recordLater({ ...facts(null), type: 'denied', event_id: newId('evt'), ...this.finish(startedAt), error_code: error.code, error_message: error.message });
+      throw error;
+    }
+
+    if (decision.decision === 'deny') {
+      this.recordLater({
+        ...facts(decision.context),
+        type: 'denied',
+        event_id: newId('evt'),
+        ...this.finish(startedAt),
+        error_code: decision.reason,
+        error_message: decision.message,
+      });
+      throw new VmcpError(decision.reason, decision.message);
+    }
+
+    const base = facts(decision.context);
+    // Audit before effect: the call goes nowhere until JetStream has the "started" record.
+    await publishAuditEvent(this.bus, this.config.auditStream, { ...base, type: 'started', event_id: newId('evt') });
+
+    const timeoutMs = decision.connection.settings.timeout_ms ?? this.config.toolTimeoutMs;
+    try {
+      const { result } = await this.bus.request(
+        executor.callTool,
+        {
+          tenant_id: req.principal.tenant_id,
+          execution_id: executionId,
+          connection: decision.connection,
+          account_id: decision.connected_account_id,
+          tool_name: decision.upstream_tool_name,
+          arguments: req.arguments,
+          timeout_ms: timeoutMs,
+        },
+        { timeoutMs: timeoutMs + EXECUTOR_REPLY_MARGIN_MS },
+      );
+      this.recordLater({
+        ...base,
+        type: 'finished',
+        event_id: newId('evt'),
+        ...this.finish(startedAt),
+        status: result.isError ? 'ERROR' : 'SUCCESS',
+        error_code: result.isError ? 'UPSTREAM_ERROR' : null,
+        // Results are not stored; only that the tool reported an error.
+        error_message: result.isError ? 'the tool returned an error result' : null,
+      });
+      return { executionId, result };
+    } catch (err) {
+      const error = isVmcpError(err) ? err : new VmcpError('INTERNAL', 'tool execution failed');
+      this.recordLater({
+        ...base,
+        type: 'finished',
+        event_id: newId('evt'),
+        ...this.finish(startedAt),
+        status: 'ERROR',
+        error_code: error.code,
+        error_message: error.message,
+      });
+      throw error;
+    }
+  }
+
+  private finish(startedAt: Date) {
+    const finishedAt = new Date();
+    return { finished_at: finishedAt.toISOString(), duration_ms: Math.max(0, finishedAt.getTime() - startedAt.getTime()) };
+  }
+
+  /**
+   * Outcome records do not hold up the agent's reply, but they are retried until
+   * JetStream accepts them (de-duplicated by event id) and awaited on shutdown.
+   */
+  private recordLater(event: AuditEvent): void {
+    const task = this.publishWithRetry(event).finally(() => this.pendingAudit.delete(task));
+    this.pendingAudit.add(task);
+  }
+
+  private async publishWithRetry(event: AuditEvent): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await publishAuditEvent(this.bus, this.config.auditStream, event);
+        return;
+      } catch (err) {
+        if (attempt >= 20) {
+          this.logger.error({ execution_id: event.execution_id, type: event.type, err: (err as Error).message }, 'audit record lost');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.pendingAudit]);
+  }
+}

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { ToolCallLog, ToolCallLogFilter } from './audit.contract.js';
+import {
+  AuthType,
+  ConnectedAccount,
+  Connection,
+  ConnectionSettingsInput,
+  Identifier,
+  McpConfig,
+  Name,
+  PageRequest,
+  StaticAuth,
+  Tenant,
+} from './common.js';
+import { ErrorReply } from './errors.js';
+import { ApiKeyId, ConfigId, TokenId } from './ids.js';
+import { ConfigAccountState, ConfigInput } from './policy.contract.js';
+
+/**
+ * The management REST API (API.md) as data: each route's method, path, who may call
+ * it and the schemas of its input and output. The edge validates with these and the
+ * OpenAPI document is generated from them, so the two cannot drift apart.
+ */
+export interface ApiRoute {
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** OpenAPI-style path, e.g. /api/v1/connections/{name}. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly auth: 'admin' | 'tenant' | 'none';
+  readonly body?: z.ZodType;
+  readonly query?: z.ZodObject;
+  readonly response: z.ZodType;
+  readonly status: number;
+}
+
+export const CreateTenantBody = z.strictObject({ name: Name });
+export const CreateConnectionBody = z.strictObject({
+  name: Name,
+  connector: z.string().min(1).max(64),
+  auth_type: AuthType,
+  settings: ConnectionSettingsInput.default({}),
+});
+export const UpdateConnectionBody = z.strictObject({
+  auth_type: AuthType.optional(),
+  settings: ConnectionSettingsInput.optional(),
+});
+export const UpsertAccountBody = z.strictObject({
+  connection_name: Name,
+  identifier: Identifier,
+  authorization_details: z.strictObject({ static_auth: StaticAuth }),
+});
+export const AuthorizationLinkBody = z.strictObject({
+  connection_name: Name,
+  identifier: Identifier,
+  redirect_url: z.url().max(2048).optional(),
+});
+export const MintTokenBody = z.strictObject({
+  identifier: Identifier,
+  expiry_seconds: z.number().int().min(60).max(86_400).optional(),
+});
+export const ConfigAccountsBody = z.strictObject({
+  identifier: Identifier,
+  include_auth_link: z.boolean().optional(),
+});
+export const ListAccountsQuery = z.strictObject({
+  identifier: Identifier.optional(),
+  connection_name: Name.optional(),
+  ...PageRequest.shape,
+});
+export const ScopedToolsQuery = z.strictObject({ config_id: ConfigId, identifier: Identifier });
+export const ToolsQuery = z.strictObject({ connector: z.string().max(64).optional() });
+export const ListLogsQuery = z.strictObject({ ...ToolCallLogFilter.shape, ...PageRequest.shape });
+export const PageQuery = PageRequest.strict();
+
+export const ApiToolDefinition = z.object({
+  name: z.string(),
+  connector: z.string(),
+  connection_name: z.string().optional(),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  input_schema: z.record(z.string(), z.unknown()),
+  output_schema: z.record(z.string(), z.unknown()).optional(),
+  annotations: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const ConnectorSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  auth_types: z.array(AuthType),
+  tools: z.array(ApiToolDefinition).optional(),
+});
+
+const list = <T extends z.ZodType>(key: string, item: T) =>
+  z.object({ [key]: z.array(item), next_page_token: z.string().optional() });
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  { method: 'post', path: '/api/v1/tenants', summary: 'Create a tenant and its first API key (shown once)', tag: 'tenants', auth: 'admin', body: CreateTenantBody, response: z.object({ tenant: Tenant, api_key: z.string() }), status: 201 },
+  { method: 'get', path: '/api/v1/tenants', summary: 'List tenants', tag: 'tenants', auth: 'admin', query: PageQuery, response: list('tenants', Tenant), status: 200 },
+  { method: 'post', path: '/api/v1/tenants/{tenant_id}/api_keys', summary: 'Create another API key for a tenant', tag: 'tenants', auth: 'admin', response: z.object({ key_id: ApiKeyId, api_key: z.string() }), status: 201 },
+  { method: 'delete', path: '/api/v1/tenants/{tenant_id}/api_keys/{key_id}', summary: 'Revoke an API key at once', tag: 'tenants', auth: 'admin', response: z.object({ key_id: ApiKeyId, revoked: z.literal(true) }), status: 200 },
+  { method: 'get', path: '/api/v1/connectors', summary: 'The connector catalog of this build', tag: 'connectors', auth: 'tenant', response: z.object({ connectors: z.array(ConnectorSummary) }), status: 200 },
+  { method: 'post', path: '/api/v1/connections', summary: 'Create a connection', tag: 'connections', auth: 'tenant', body: CreateConnectionBody, response: z.object({ connection: Connection }), status: 201 },
+  { method: 'get', path: '/api/v1/connections', summary: 'List connections', tag: 'connections', auth: 'tenant', query: PageQuery, response: list('connections', Connection), status: 200 },
+  { method: 'get', path: '/api/v1/connections/{name}', summary: 'Get a connection', tag: 'connections', auth: 'tenant', response: z.object({ connection: Connection }), status: 200 },
+  { method: 'patch', path: '/api/v1/connections/{name}', summary: 'Change a connection', tag: 'connections', auth: 'tenant', body: UpdateConnectionBody, response: z.object({ connection: Connection }), status: 200 },
+  { method: 'delete', path: '/api/v1/connections/{name}', summary: 'Delete a connection, its accounts and their credentials', tag: 'connections', auth: 'tenant', response: z.object({ name: Name, deleted: z.literal(true) }), status: 200 },
+  { method: 'post', path: '/api/v1/connected_accounts', summary: 'Store a static credential for an identifier (201 created, 200 updated)', tag: 'connected_accounts', auth: 'tenant', body: UpsertAccountBody, response: z.object({ connected_account: ConnectedAccount }), status: 201 },
+  { method: 'get', path: '/api/v1/connected_accounts', summary: 'List connected accounts', tag: 'connected_accounts', auth: 'tenant', query: ListAccountsQuery, response: list('connected_accounts', ConnectedAccount), status: 200 },
+  { method: 'get', path: '/api/v1/connected_accounts/{id}', summary: 'Get a connected account', tag: 'connected_accounts', auth: 'tenant', response: z.object({ connected_account: ConnectedAccount }), status: 200 },
+  { method: 'delete', path: '/api/v1/connected_accounts/{id}', summary: 'Disconnect an account and destroy its credential', tag: 'connected_accounts', auth: 'tenant', response: z.object({ connected_account: ConnectedAccount }), status: 200 },
+  { method: 'post', path: '/api/v1/connected_accounts/authorization_link', summary: 'Authorization link for an OAuth connection', tag: 'connected_accounts', auth: 'tenant', body: AuthorizationLinkBody, response: z.object({ link: z.string(), expires_at: z.string() }), status: 200 },
+  { method: 'post', path: '/api/v1/mcp/configs', summary: 'Create an MCP config (a virtual MCP server)', tag: 'mcp_configs', auth: 'tenant', body: ConfigInput, response: z.object({ config: McpConfig }), status: 201 },
+  { method: 'get', path: '/api/v1/mcp/configs', summary: 'List MCP configs', tag: 'mcp_configs', auth: 'tenant', query: PageQuery, response: list('configs', McpConfig), status: 200 },
+  { method: 'get', path: '/api/v1/mcp/configs/{config_id}', summary: 'Get an MCP config', tag: 'mcp_configs', auth: 'tenant', response: z.object({ config: McpConfig }), status: 200 },
+  { method: 'put', path: '/api/v1/mcp/configs/{config_id}', summary: 'Replace an MCP config (connected agents see the change)', tag: 'mcp_configs', auth: 'tenant', body: ConfigInput, response: z.object({ config: McpConfig }), status: 200 },
+  { method: 'delete', path: '/api/v1/mcp/configs/{config_id}', summary: 'Delete an MCP config; its URL stops working at once', tag: 'mcp_configs', auth: 'tenant', response: z.object({ config_id: ConfigId, deleted: z.literal(true) }), status: 200 },
+  { method: 'post', path: '/api/v1/mcp/configs/{config_id}/tokens', summary: 'Mint a session token for an identifier', tag: 'mcp_configs', auth: 'tenant', body: MintTokenBody, response: z.object({ token: z.string(), token_id: TokenId, expires_at: z.string(), mcp_server_url: z.string() }), status: 201 },
+  { method: 'delete', path: '/api/v1/mcp/tokens/{token_id}', summary: 'Revoke a session token on every replica', tag: 'mcp_configs', auth: 'tenant', response: z.object({ token_id: TokenId, revoked: z.literal(true) }), status: 200 },
+  { method: 'post', path: '/api/v1/mcp/configs/{config_id}/connected_accounts', summary: "An identifier's account state per connection of a config", tag: 'mcp_configs', auth: 'tenant', body: ConfigAccountsBody, response: z.object({ connected_accounts: z.array(ConfigAccountState) }), status: 200 },
+  { method: 'get', path: '/api/v1/tools', summary: "The catalog's tool definitions", tag: 'tools', auth: 'tenant', query: ToolsQuery, response: z.object({ tools: z.array(ApiToolDefinition) }), status: 200 },
+  { method: 'get', path: '/api/v1/tools/scoped', summary: "What an identifier's agent would see through a config", tag: 'tools', auth: 'tenant', query: ScopedToolsQuery, response: z.object({ tools: z.array(ApiToolDefinition) }), status: 200 },
+  { method: 'get', path: '/api/v1/tool_call_logs', summary: 'Audit entries, newest first', tag: 'audit', auth: 'tenant', query: ListLogsQuery, response: list('tool_call_logs', ToolCallLog), status: 200 },
+  { method: 'get', path: '/api/v1/tool_call_logs/{execution_id}', summary: 'One audit entry', tag: 'audit', auth: 'tenant', response: z.object({ tool_call_log: ToolCallLog }), status: 200 },
+  { method: 'get', path: '/healthz', summary: 'Process is up', tag: 'health', auth: 'none', response: z.object({ status: z.string() }), status: 200 },
+  { method: 'get', path: '/readyz', summary: 'NATS connected and every service answering', tag: 'health', auth: 'none', response: z.object({ status: z.string(), checks: z.record(z.string(), z.boolean()) }), status: 200 },
+];
+
+export { ErrorReply as ApiErrorReply };
