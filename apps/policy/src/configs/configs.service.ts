@@ -1,0 +1,138 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
+import { newId, VmcpError, type McpConfig } from '@vmcp/contracts';
+import { DataSource, nowIso } from '@vmcp/persistence';
+import { AccountsService } from '../accounts/accounts.service.js';
+import { ConnectionsService } from '../connections/connections.service.js';
+import { ConfigEntity, type ConnectionEntity, type StoredMapping } from '../entities/policy.entities.js';
+import { RevocationsKv } from '../shared/revocations.kv.js';
+import { isUniqueViolation, paginate } from '../shared/pagination.js';
+
+export interface ConfigInputData {
+  name: string;
+  description?: string | null;
+  connection_tool_mappings: Array<{ connection_name: string; tools: string[]; prefix?: string }>;
+}
+
+@Injectable()
+export class ConfigsService {
+  constructor(
+    @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
+    private readonly ds: DataSource,
+    private readonly connections: ConnectionsService,
+    private readonly accounts: AccountsService,
+    private readonly revocations: RevocationsKv,
+  ) {}
+
+  mcpServerUrl(configId: string): string {
+    return `${this.config.publicUrl}/mcp/${configId}`;
+  }
+
+  private async toMappings(tenantId: string, input: ConfigInputData): Promise<StoredMapping[]> {
+    const seen = new Set<string>();
+    const out: StoredMapping[] = [];
+    for (const m of input.connection_tool_mappings) {
+      if (seen.has(m.connection_name)) {
+        throw new VmcpError('INVALID_ARGUMENT', `connection_tool_mappings: connection "${m.connection_name}" appears twice`);
+      }
+      seen.add(m.connection_name);
+      const c = await this.connections.byName(tenantId, m.connection_name);
+      out.push({ connection_id: c.id, tools: [...new Set(m.tools)], ...(m.prefix ? { prefix: m.prefix } : {}) });
+    }
+    return out;
+  }
+
+  async toConfig(e: ConfigEntity, known?: Map<string, ConnectionEntity>): Promise<McpConfig> {
+    const connections = known ?? (await this.connections.byIds(e.tenant_id, e.mappings.map((m) => m.connection_id)));
+    return {
+      id: e.id,
+      name: e.name,
+      description: e.description,
+      connection_tool_mappings: e.mappings.flatMap((m) => {
+        const c = connections.get(m.connection_id);
+        if (!c) return [];
+        return [{ connection_name: c.name, connection_id: c.id, connector: c.connector, tools: m.tools, ...(m.prefix ? { prefix: m.prefix } : {}) }];
+      }),
+      mcp_server_url: this.mcpServerUrl(e.id),
+      created_at: e.created_at,
+      updated_at: e.updated_at,
+    };
+  }
+
+  async create(tenantId: string, input: ConfigInputData): Promise<McpConfig> {
+    const now = nowIso();
+    const entity: ConfigEntity = {
+      id: newId('cfg'),
+      tenant_id: tenantId,
+      name: input.name,
+      description: input.description ?? null,
+      mappings: await this.toMappings(tenantId, input),
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.ds.getRepository(ConfigEntity).insert(entity);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new VmcpError('ALREADY_EXISTS', `config "${input.name}" already exists`);
+      throw err;
+    }
+    return this.toConfig(entity);
+  }
+
+  async entity(tenantId: string, configId: string): Promise<ConfigEntity> {
+    const e = await this.ds.getRepository(ConfigEntity).findOneBy({ id: configId, tenant_id: tenantId });
+    if (!e) throw new VmcpError('NOT_FOUND', `config ${configId} not found`);
+    return e;
+  }
+
+  async list(tenantId: string, pageSize: number, pageToken?: string) {
+    const qb = this.ds.getRepository(ConfigEntity).createQueryBuilder('c').where('c.tenant_id = :t', { t: tenantId });
+    const page = await paginate(qb, 'c', pageSize, pageToken);
+    const connections = await this.connections.byIds(tenantId, [...new Set(page.items.flatMap((c) => c.mappings.map((m) => m.connection_id)))]);
+    return {
+      configs: await Promise.all(page.items.map((c) => this.toConfig(c, connections))),
+      ...(page.next_page_token ? { next_page_token: page.next_page_token } : {}),
+    };
+  }
+
+  async replace(tenantId: string, configId: string, input: ConfigInputData): Promise<McpConfig> {
+    const e = await this.entity(tenantId, configId);
+    const updated: ConfigEntity = {
+      ...e,
+      name: input.name,
+      description: input.description ?? null,
+      mappings: await this.toMappings(tenantId, input),
+      updated_at: nowIso(),
+    };
+    try {
+      await this.ds.getRepository(ConfigEntity).save(updated);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new VmcpError('ALREADY_EXISTS', `config "${input.name}" already exists`);
+      throw err;
+    }
+    return this.toConfig(updated);
+  }
+
+  async remove(tenantId: string, configId: string): Promise<void> {
+    await this.entity(tenantId, configId);
+    // Edges stop serving the URL first; then the row goes.
+    await this.revocations.revoke(configId);
+    await this.ds.getRepository(ConfigEntity).delete({ id: configId, tenant_id: tenantId });
+  }
+
+  async accountStates(tenantId: string, configId: string, identifier: string) {
+    const e = await this.entity(tenantId, configId);
+    const ids = e.mappings.map((m) => m.connection_id);
+    const connections = await this.connections.byIds(tenantId, ids);
+    const accounts = await this.accounts.forIdentifier(tenantId, ids, identifier);
+    return {
+      connected_accounts: e.mappings.flatMap((m) => {
+        const c = connections.get(m.connection_id);
+        if (!c) return [];
+        const a = accounts.get(c.id);
+        const status = c.auth_type === 'none' ? 'ACTIVE' : (a?.status ?? 'NOT_CONNECTED');
+        return [{ connection_name: c.name, connector: c.connector, connected_account_id: a?.id ?? null, connected_account_status: status as 'ACTIVE' }];
+      }),
+    };
+  }
+}

@@ -1,0 +1,105 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+// Policy's own tables. Timestamps are RFC 3339 strings (they sort as text on every database).
+
+@Entity({ name: 'tenants' })
+export class TenantEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) id!: string;
+  @Index('tenants_name', { unique: true })
+  @Column({ type: 'varchar', length: 64 })
+  name!: string;
+  @Column({ type: 'varchar', length: 40 }) created_at!: string;
+}
+
+@Entity({ name: 'api_keys' })
+export class ApiKeyEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) id!: string;
+  @Column({ type: 'varchar', length: 64 }) tenant_id!: string;
+  /** SHA-256 of the key; the key itself is shown once and never stored. */
+  @Index('api_keys_hash', { unique: true })
+  @Column({ type: 'varchar', length: 64 })
+  key_hash!: string;
+  @Column({ type: 'varchar', length: 40 }) created_at!: string;
+  @Column({ type: 'varchar', length: 40, nullable: true }) revoked_at!: string | null;
+}
+
+export interface StoredSettings {
+  url?: string;
+  base_url?: string;
+  header_name?: string;
+  timeout_ms?: number;
+}
+
+@Entity({ name: 'connections' })
+@Index('connections_tenant_name', ['tenant_id', 'name'], { unique: true })
+export class ConnectionEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) id!: string;
+  @Column({ type: 'varchar', length: 64 }) tenant_id!: string;
+  @Column({ type: 'varchar', length: 64 }) name!: string;
+  @Column({ type: 'varchar', length: 64 }) connector!: string;
+  @Column({ type: 'varchar', length: 32 }) auth_type!: string;
+  @Column({ type: 'simple-json' }) settings!: StoredSettings;
+  @Column({ type: 'varchar', length: 40 }) created_at!: string;
+  @Column({ type: 'varchar', length: 40 }) updated_at!: string;
+}
+
+@Entity({ name: 'connected_accounts' })
+@Index('accounts_connection_identifier', ['connection_id', 'identifier'], { unique: true })
+@Index('accounts_tenant_identifier', ['tenant_id', 'identifier'])
+export class AccountEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) id!: string;
+  @Column({ type: 'varchar', length: 64 }) tenant_id!: string;
+  @Column({ type: 'varchar', length: 64 }) connection_id!: string;
+  @Column({ type: 'varchar', length: 255 }) identifier!: string;
+  @Column({ type: 'varchar', length: 32 }) status!: string;
+  @Column({ type: 'varchar', length: 40 }) created_at!: string;
+  @Column({ type: 'varchar', length: 40 }) updated_at!: string;
+}
+
+export interface StoredMapping {
+  connection_id: string;
+  tools: string[];
+  prefix?: string;
+}
+
+@Entity({ name: 'mcp_configs' })
+@Index('configs_tenant_name', ['tenant_id', 'name'], { unique: true })
+export class ConfigEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) id!: string;
+  @Column({ type: 'varchar', length: 64 }) tenant_id!: string;
+  @Column({ type: 'varchar', length: 64 }) name!: string;
+  @Column({ type: 'text', nullable: true }) description!: string | null;
+  @Column({ type: 'simple-json' }) mappings!: StoredMapping[];
+  @Column({ type: 'varchar', length: 40 }) created_at!: string;
+  @Column({ type: 'varchar', length: 40 }) updated_at!: string;
+}
+
+@Entity({ name: 'session_tokens' })
+@Index('tokens_tenant', ['tenant_id'])
+export class SessionTokenEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) id!: string;
+  @Column({ type: 'varchar', length: 64 }) tenant_id!: string;
+  @Column({ type: 'varchar', length: 64 }) config_id!: string;
+  @Column({ type: 'varchar', length: 255 }) identifier!: string;
+  @Column({ type: 'varchar', length: 40 }) expires_at!: string;
+  @Column({ type: 'varchar', length: 40, nullable: true }) revoked_at!: string | null;
+  @Column({ type: 'varchar', length: 40 }) created_at!: string;
+}
+
+@Entity({ name: 'signing_keys' })
+export class SigningKeyEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) kid!: string;
+  @Column({ type: 'text' }) private_jwk!: string;
+  @Column({ type: 'text' }) public_jwk!: string;
+  @Column({ type: 'varchar', length: 40 }) created_at!: string;
+}
+
+export const POLICY_ENTITIES = [
+  TenantEntity,
+  ApiKeyEntity,
+  ConnectionEntity,
+  AccountEntity,
+  ConfigEntity,
+  SessionTokenEntity,
+  SigningKeyEntity,
+];

@@ -1,0 +1,46 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { DataSource, openDataSource } from '@vmcp/persistence';
+import { coreModule, type Core } from '@vmcp/runtime';
+import { AccountsController } from './accounts/accounts.controller.js';
+import { AccountsService } from './accounts/accounts.service.js';
+import { ConfigsController } from './configs/configs.controller.js';
+import { ConfigsService } from './configs/configs.service.js';
+import { ConnectionsController } from './connections/connections.controller.js';
+import { ConnectionsService } from './connections/connections.service.js';
+import { POLICY_ENTITIES } from './entities/policy.entities.js';
+import { PolicyInit1764000000000 } from './migrations/1764000000000-policy-init.js';
+import { ArgumentValidator } from './scope/argument-validator.js';
+import { ScopeController } from './scope/scope.controller.js';
+import { ScopeService } from './scope/scope.service.js';
+import { ToolCatalogService } from './scope/tool-catalog.service.js';
+import { RevocationsKv } from './shared/revocations.kv.js';
+import { TenantsController } from './tenants/tenants.controller.js';
+import { TenantsService } from './tenants/tenants.service.js';
+import { TokensController } from './tokens/tokens.controller.js';
+import { TokensService } from './tokens/tokens.service.js';
+
+export const POLICY_MIGRATIONS = [PolicyInit1764000000000];
+
+@Module({})
+export class PolicyModule {
+  static async forRoot(core: Core): Promise<DynamicModule> {
+    const ds = await openDataSource(core.config, { entities: POLICY_ENTITIES, migrations: POLICY_MIGRATIONS });
+    return {
+      module: PolicyModule,
+      imports: [coreModule(core)],
+      controllers: [TenantsController, ConnectionsController, AccountsController, ConfigsController, TokensController, ScopeController],
+      providers: [
+        { provide: DataSource, useValue: ds },
+        TenantsService,
+        ConnectionsService,
+        AccountsService,
+        ConfigsService,
+        TokensService,
+        RevocationsKv,
+        ToolCatalogService,
+        ArgumentValidator,
+        ScopeService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,106 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { isVmcpError, type CallContext, type Decision, type ScopedTool, type SessionPrincipal } from '@vmcp/contracts';
+import { VMCP_LOGGER } from '@vmcp/runtime';
+import type { Logger } from '@vmcp/telemetry';
+import { AccountsService } from '../accounts/accounts.service.js';
+import { toTarget } from '../connections/connections.service.js';
+import { ConnectionsService } from '../connections/connections.service.js';
+import { ConfigsService } from '../configs/configs.service.js';
+import type { ConnectionEntity } from '../entities/policy.entities.js';
+import { TokensService } from '../tokens/tokens.service.js';
+import { ArgumentValidator } from './argument-validator.js';
+import { candidatesFor, exposedTools, toolNotFound, type ResolvedMapping } from './scope.rules.js';
+import { ToolCatalogService } from './tool-catalog.service.js';
+
+type Loaded =
+  | { ok: false; reason: 'TOKEN_REVOKED' | 'CONFIG_NOT_FOUND'; message: string; config_id: string }
+  | { ok: true; config_id: string; mappings: ResolvedMapping<ConnectionEntity>[] };
+
+/**
+ * What a principal may see and call. tools/list and tools/call share `load` and the
+ * mapping rules, so a listed tool is never refused for scope and vice versa.
+ */
+@Injectable()
+export class ScopeService {
+  constructor(
+    private readonly configs: ConfigsService,
+    private readonly connections: ConnectionsService,
+    private readonly accounts: AccountsService,
+    private readonly tokens: TokensService,
+    private readonly catalog: ToolCatalogService,
+    private readonly validator: ArgumentValidator,
+    @Inject(VMCP_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  private async load(p: SessionPrincipal): Promise<Loaded> {
+    if (p.token_id && !(await this.tokens.isUsable(p.tenant_id, p.token_id, p.config_id, p.identifier))) {
+      return { ok: false, reason: 'TOKEN_REVOKED', message: 'session token revoked or unknown', config_id: p.config_id };
+    }
+    const config = await this.configs.entity(p.tenant_id, p.config_id).catch((err: unknown) => {
+      if (isVmcpError(err) && err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    });
+    if (!config) return { ok: false, reason: 'CONFIG_NOT_FOUND', message: 'MCP config not found', config_id: p.config_id };
+    const connections = await this.connections.byIds(p.tenant_id, config.mappings.map((m) => m.connection_id));
+    const mappings = config.mappings.flatMap((m) => {
+      const connection = connections.get(m.connection_id);
+      return connection ? [{ connection, tools: m.tools, ...(m.prefix ? { prefix: m.prefix } : {}) }] : [];
+    });
+    return { ok: true, config_id: config.id, mappings };
+  }
+
+  async scopedTools(p: SessionPrincipal): Promise<ScopedTool[]> {
+    const loaded = await this.load(p);
+    if (!loaded.ok) return [];
+    // Discovery runs in parallel; exposure is decided in config order.
+    const catalogs = await Promise.all(
+      loaded.mappings.map(async (m) => {
+        const account = await this.accounts.usable(p.tenant_id, m.connection, p.identifier);
+        if (!account) return [];
+        try {
+          return await this.catalog.tools(p.tenant_id, toTarget(m.connection), account.id);
+        } catch (err) {
+          this.logger.warn({ connection_id: m.connection.id, err: (err as Error).message }, 'tool discovery failed; connection skipped');
+          return [];
+        }
+      }),
+    );
+    const taken = new Set<string>();
+    return loaded.mappings.flatMap((m, i) =>
+      exposedTools(m, catalogs[i]!, taken).map((t) => ({
+        name: t.name,
+        connection_name: m.connection.name,
+        connector: m.connection.connector,
+        definition: t.definition,
+      })),
+    );
+  }
+
+  async decide(p: SessionPrincipal, toolName: string, args: Record<string, unknown>): Promise<Decision> {
+    const loaded = await this.load(p);
+    const context: CallContext = { config_id: p.config_id, connection_name: null, connector: null, connected_account_id: null };
+    if (!loaded.ok) return { decision: 'deny', context, reason: loaded.reason, message: loaded.message };
+
+    let inactive: CallContext | undefined;
+    // Only mappings that could expose this name matter, in config order: the first one
+    // whose catalog has the tool serves it, exactly as tools/list exposes it.
+    for (const { mapping: m, upstreamName } of candidatesFor(loaded.mappings, toolName)) {
+      const account = await this.accounts.usable(p.tenant_id, m.connection, p.identifier);
+      const here: CallContext = { ...context, connection_name: m.connection.name, connector: m.connection.connector, connected_account_id: account?.id ?? null };
+      if (!account) {
+        inactive ??= here;
+        continue;
+      }
+      const catalog = await this.catalog.tools(p.tenant_id, toTarget(m.connection), account.id);
+      const definition = catalog.find((t) => t.name === upstreamName);
+      if (!definition) continue;
+      const problem = this.validator.check(definition.inputSchema, args);
+      if (problem) return { decision: 'deny', context: here, reason: 'INVALID_ARGUMENT', message: `invalid arguments for ${toolName}: ${problem}` };
+      return { decision: 'allow', context: here, connection: toTarget(m.connection), connected_account_id: account.id, upstream_tool_name: upstreamName };
+    }
+    if (inactive) {
+      return { decision: 'deny', context: inactive, reason: 'ACCOUNT_NOT_ACTIVE', message: `no active connected account on connection "${inactive.connection_name}"` };
+    }
+    return { decision: 'deny', context, ...toolNotFound(toolName) };
+  }
+}
