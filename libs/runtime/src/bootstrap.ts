@@ -66,6 +66,8 @@ export function coreModule(core: Core): DynamicModule {
 export interface BusServiceOptions {
   readonly service: Exclude<ServiceName, 'edge'>;
   readonly module: (core: Core) => DynamicModule | Promise<DynamicModule>;
+  /** Work to finish before the service answers (e.g. the audit consumer's stream). */
+  readonly beforeListen?: (app: INestMicroservice) => Promise<void>;
   /** Readiness checks beyond the NATS connection (database, stream, …). */
   readonly readiness?: (app: INestMicroservice) => ReadinessChecks;
 }
@@ -81,6 +83,7 @@ export async function runBusService(options: BusServiceOptions): Promise<void> {
     strategy: new VmcpNatsServer(bus, options.service),
     logger: new PinoNestLogger(logger),
   });
+  await options.beforeListen?.(app);
   await app.listen();
   const checks: ReadinessChecks = { nats: async () => bus.isConnected(), ...(options.readiness?.(app) ?? {}) };
   const health = await serveHealth(config.http.host, config.healthPort, checks);

@@ -1,0 +1,133 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
+import { audit, type AuditEvent, type ToolCallLog } from '@vmcp/contracts';
+import { Bus, ensureAuditStream } from '@vmcp/messaging';
+import { DataSource } from '@vmcp/persistence';
+import { VMCP_LOGGER } from '@vmcp/runtime';
+import type { Logger } from '@vmcp/telemetry';
+import { In } from 'typeorm';
+import { ToolCallLogEntity } from '../logs/tool-call-log.entity.js';
+import { mergeEvent } from './merge.js';
+
+export const AUDIT_CONSUMER = 'audit-writer';
+const MAX_BATCH = 200;
+const FLUSH_AFTER_MS = 20;
+
+/**
+ * Drains the AUDIT stream into tool_call_logs: a durable pull consumer, batches written
+ * in one transaction, acknowledged only after commit (a failed batch is redelivered).
+ */
+@Injectable()
+export class AuditWriterService implements OnApplicationShutdown {
+  private messages?: ConsumerMessages;
+  private stopped = false;
+  private batch: JsMsg[] = [];
+  private timer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+  private streamReady = false;
+
+  constructor(
+    @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
+    private readonly bus: Bus,
+    private readonly ds: DataSource,
+    @Inject(VMCP_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  isStreamReady(): boolean {
+    return this.streamReady;
+  }
+
+  async start(): Promise<void> {
+    await ensureAuditStream(this.bus, this.config.auditStream);
+    const jsm = await jetstreamManager(this.bus.connection);
+    await jsm.consumers
+      .add(this.config.auditStream, {
+        durable_name: AUDIT_CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        max_ack_pending: 2000,
+        ack_wait: 30_000_000_000,
+      })
+      .catch(async (err: Error) => {
+        // Already there from an earlier start or another replica: fine.
+        if (!/already|exists/i.test(err.message)) throw err;
+      });
+    this.streamReady = true;
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    const js = jetstream(this.bus.connection);
+    while (!this.stopped) {
+      try {
+        const consumer = await js.consumers.get(this.config.auditStream, AUDIT_CONSUMER);
+        this.messages = await consumer.consume({ max_messages: 1000 });
+        for await (const msg of this.messages) {
+          this.batch.push(msg);
+          if (this.batch.length >= MAX_BATCH) await this.flush();
+          else this.timer ??= setTimeout(() => void this.flush(), FLUSH_AFTER_MS);
+        }
+      } catch (err) {
+        if (this.stopped) return;
+        this.logger.warn({ err: (err as Error).message }, 'audit consumer interrupted; resuming');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const messages = this.batch;
+    this.batch = [];
+    // Batches are written one after another, in delivery order.
+    this.flushing = this.flushing.then(() => (messages.length ? this.write(messages) : undefined));
+    return this.flushing;
+  }
+
+  private async write(messages: JsMsg[]): Promise<void> {
+    const events: Array<{ msg: JsMsg; event: AuditEvent }> = [];
+    for (const msg of messages) {
+      let body: unknown;
+      try {
+        body = msg.json();
+      } catch {
+        body = undefined;
+      }
+      const parsed = audit.AuditEvent.safeParse(body);
+      if (parsed.success) events.push({ msg, event: parsed.data });
+      else {
+        this.logger.error({ subject: msg.subject, seq: msg.seq }, 'malformed audit event dropped');
+        msg.term();
+      }
+    }
+    if (!events.length) return;
+    try {
+      await this.ds.transaction(async (m) => {
+        const repo = m.getRepository(ToolCallLogEntity);
+        const ids = [...new Set(events.map((e) => e.event.execution_id))];
+        const existing = new Map((await repo.findBy({ execution_id: In(ids) })).map((r) => [r.execution_id, r as ToolCallLog]));
+        for (const { event } of events) {
+          const row = existing.get(event.execution_id);
+          // A log row belongs to one tenant: an event claiming another tenant's execution id is ignored.
+          if (row && row.tenant_id !== event.tenant_id) continue;
+          existing.set(event.execution_id, mergeEvent(row, event));
+        }
+        const rows = ids.map((id) => existing.get(id)).filter((r): r is ToolCallLog => Boolean(r));
+        await repo.save(rows as ToolCallLogEntity[], { chunk: 100 });
+      });
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message, count: events.length }, 'audit batch not stored; will be redelivered');
+      for (const { msg } of events) msg.nak(1000);
+      return;
+    }
+    for (const { msg } of events) msg.ack();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.messages?.close().catch(() => undefined);
+    await this.flush();
+  }
+}

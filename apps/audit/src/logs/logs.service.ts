@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { VmcpError, type ToolCallLog } from '@vmcp/contracts';
+import { DataSource } from '@vmcp/persistence';
+import { Brackets } from 'typeorm';
+import { ToolCallLogEntity } from './tool-call-log.entity.js';
+
+export interface LogFilter {
+  identifier?: string;
+  tool_name?: string;
+  status?: string;
+  config_id?: string;
+  connection_name?: string;
+  agent_run_id?: string;
+  start_time?: string;
+  end_time?: string;
+}
+
+function encode(row: ToolCallLog): string {
+  return Buffer.from(JSON.stringify([row.started_at, row.execution_id])).toString('base64url');
+}
+
+function decode(token: string): [string, string] {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string')) return v as [string, string];
+  } catch {
+    // fall through
+  }
+  throw new VmcpError('INVALID_ARGUMENT', 'page_token: malformed');
+}
+
+/** Normalises an RFC 3339 time with any offset to the stored UTC form, so text comparison is right. */
+function utc(value: string): string {
+  return new Date(value).toISOString();
+}
+
+function toLog(e: ToolCallLogEntity): ToolCallLog {
+  return { ...e, source: e.source as 'mcp' | 'api', status: e.status as ToolCallLog['status'] };
+}
+
+@Injectable()
+export class LogsService {
+  constructor(private readonly ds: DataSource) {}
+
+  async list(tenantId: string, filter: LogFilter, pageSize: number, pageToken?: string) {
+    const qb = this.ds.getRepository(ToolCallLogEntity).createQueryBuilder('l').where('l.tenant_id = :t', { t: tenantId });
+    for (const key of ['identifier', 'tool_name', 'status', 'config_id', 'connection_name', 'agent_run_id'] as const) {
+      const value = filter[key];
+      if (value !== undefined) qb.andWhere(`l.${key} = :${key}`, { [key]: value });
+    }
+    if (filter.start_time) qb.andWhere('l.started_at >= :start', { start: utc(filter.start_time) });
+    if (filter.end_time) qb.andWhere('l.started_at < :end', { end: utc(filter.end_time) });
+    if (pageToken) {
+      const [startedAt, id] = decode(pageToken);
+      qb.andWhere(
+        new Brackets((w) =>
+          w.where('l.started_at < :ps', { ps: startedAt }).orWhere('l.started_at = :ps AND l.execution_id < :pi', { ps: startedAt, pi: id }),
+        ),
+      );
+    }
+    const rows = await qb.orderBy('l.started_at', 'DESC').addOrderBy('l.execution_id', 'DESC').take(pageSize + 1).getMany();
+    const page = rows.slice(0, pageSize).map(toLog);
+    const last = page[page.length - 1];
+    return { tool_call_logs: page, ...(rows.length > pageSize && last ? { next_page_token: encode(last) } : {}) };
+  }
+
+  async get(tenantId: string, executionId: string) {
+    const row = await this.ds.getRepository(ToolCallLogEntity).findOneBy({ execution_id: executionId, tenant_id: tenantId });
+    if (!row) throw new VmcpError('NOT_FOUND', `tool call ${executionId} not found`);
+    return { tool_call_log: toLog(row) };
+  }
+}
