@@ -1,0 +1,197 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { importJWK, SignJWT, type JWK } from 'jose';
+import pg from 'pg';
+import { databaseEnv, dropTestSchemas, TEST_DATABASE_URL, type DatabaseKind } from './databases.js';
+import { freePort, uniqueName, waitFor } from './ports.js';
+
+export const SERVICES = ['policy', 'vault', 'executor', 'audit', 'edge'] as const;
+export type Service = (typeof SERVICES)[number];
+
+export interface StackOptions {
+  readonly natsUrl: string;
+  readonly database: DatabaseKind;
+  /** Extra environment for every service. */
+  readonly env?: Record<string, string>;
+  /** Extra environment per service. */
+  readonly serviceEnv?: Partial<Record<Service, Record<string, string>>>;
+  readonly readyTimeoutMs?: number;
+}
+
+export interface Stack {
+  readonly baseUrl: string;
+  readonly publicUrl: string;
+  readonly adminKey: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** Every line every service wrote to stdout or stderr, in arrival order. */
+  logs(): string[];
+  /** Services that exited without being asked to. */
+  exited(): Service[];
+  stop(service: Service): Promise<void>;
+  kill(service: Service): Promise<void>;
+  start(service: Service): Promise<void>;
+  /** A session token signed with policy's own key, with any expiry (for expiry tests). */
+  signSessionToken(o: { configId: string; identifier: string; expiresInSeconds: number }): Promise<string>;
+  close(): Promise<void>;
+}
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+/**
+ * The five built services as separate processes, isolated per test file: a fresh data
+ * dir or Postgres schema prefix, fresh stream and bucket names, free ports, generated keys.
+ * Build first (`npm run build`); the children run apps/<service>/dist/main.js.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const db = databaseEnv(options.database);
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const adminKey = `vmcp_admin_${randomBytes(24).toString('base64url')}`;
+  const env: Record<string, string> = {
+    ...db.env,
+    NODE_ENV: 'test',
+    NATS_URL: options.natsUrl,
+    VMCP_HTTP_PORT: String(port),
+    VMCP_HTTP_HOST: '127.0.0.1',
+    VMCP_HEALTH_PORT: '0',
+    VMCP_PUBLIC_URL: publicUrl,
+    VMCP_ADMIN_KEY: adminKey,
+    VMCP_MASTER_KEY: randomBytes(32).toString('base64'),
+    VMCP_AUDIT_STREAM: uniqueName('AUDIT_'),
+    VMCP_REVOCATIONS_BUCKET: uniqueName('rev_'),
+    VMCP_BUS_TIMEOUT_MS: '3000',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  };
+  const lines: string[] = [];
+  const children = new Map<Service, ChildProcess>();
+  const stopping = new Set<Service>();
+  const died: Service[] = [];
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+
+  const launch = async (service: Service) => {
+    const child = spawn(process.execPath, [join(ROOT, 'apps', service, 'dist', 'main.js')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env, ...options.serviceEnv?.[service] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    live.add(child);
+    children.set(service, child);
+    let ready = false;
+    const own: string[] = [];
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        lines.push(line);
+        own.push(line);
+        if (line.includes(`"vmcp-${service} ready"`)) ready = true;
+      });
+    }
+    child.once('exit', () => {
+      live.delete(child);
+      if (!stopping.has(service)) died.push(service);
+    });
+    await waitFor(() => ready || (child.exitCode !== null ? Promise.reject(new Error(`exited with ${child.exitCode}`)) : false), {
+      timeoutMs: readyTimeoutMs,
+      what: `vmcp-${service} to start`,
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- vmcp-${service} output ---\n${own.slice(-40).join('\n')}`);
+    });
+  };
+
+  const edgeReady = () =>
+    waitFor(async () => (await fetch(`${publicUrl}/readyz`)).status === 200, { timeoutMs: readyTimeoutMs, what: 'edge /readyz' });
+
+  const stop = async (service: Service, signal: NodeJS.Signals) => {
+    const child = children.get(service);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    stopping.add(service);
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+    stopping.delete(service);
+  };
+
+  const close = async () => {
+    await Promise.allSettled(SERVICES.map((s) => stop(s, 'SIGTERM')));
+    if (options.database === 'postgres') await dropTestSchemas(db.schemaPrefix).catch(() => undefined);
+    rmSync(db.dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    await Promise.all(SERVICES.map(launch));
+    await edgeReady();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+
+  return {
+    baseUrl: publicUrl,
+    publicUrl,
+    adminKey,
+    env,
+    logs: () => [...lines],
+    exited: () => [...died],
+    stop: (s) => stop(s, 'SIGTERM'),
+    kill: (s) => stop(s, 'SIGKILL'),
+    async start(s) {
+      await launch(s);
+      await edgeReady();
+    },
+    async signSessionToken({ configId, identifier, expiresInSeconds }) {
+      const { key, tenantId } = await readPolicySigningKey(options.database, db.dataDir, db.schemaPrefix, configId);
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ tid: tenantId, cfg: configId })
+        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid!, typ: 'JWT' })
+        .setIssuer(publicUrl)
+        .setAudience(`${publicUrl}/mcp/${configId}`)
+        .setSubject(identifier)
+        .setJti(`tok_${randomBytes(16).toString('hex')}`)
+        .setIssuedAt(now - 3600)
+        .setExpirationTime(now + expiresInSeconds)
+        .sign(await importJWK(key, 'EdDSA'));
+    },
+    close,
+  };
+}
+
+async function readPolicySigningKey(kind: DatabaseKind, dataDir: string, schemaPrefix: string, configId: string) {
+  const keySql = 'SELECT private_jwk FROM signing_keys ORDER BY created_at DESC LIMIT 1';
+  let jwk: string;
+  let tenantId: string;
+  if (kind === 'sqlite') {
+    const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string, o: { readonly: boolean }) => {
+      prepare(sql: string): { get(...args: unknown[]): Record<string, string> };
+      close(): void;
+    };
+    const sqlite = new Database(join(dataDir, 'policy.sqlite'), { readonly: true });
+    try {
+      jwk = sqlite.prepare(keySql).get().private_jwk!;
+      tenantId = sqlite.prepare('SELECT tenant_id FROM mcp_configs WHERE id = ?').get(configId).tenant_id!;
+    } finally {
+      sqlite.close();
+    }
+  } else {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`SET search_path TO "${schemaPrefix}_policy"`);
+      jwk = (await client.query<{ private_jwk: string }>(keySql)).rows[0]!.private_jwk;
+      tenantId = (await client.query<{ tenant_id: string }>('SELECT tenant_id FROM mcp_configs WHERE id = $1', [configId])).rows[0]!.tenant_id;
+    } finally {
+      await client.end();
+    }
+  }
+  return { key: JSON.parse(jwk) as JWK, tenantId };
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { z } from 'zod';
+
+export interface UpstreamRequest {
+  readonly method: string;
+  readonly rpcMethod?: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly sessionId?: string;
+}
+
+export interface UpstreamCall {
+  readonly tool: string;
+  readonly arguments: Record<string, unknown>;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+export interface UpstreamMcpServer {
+  /** Streamable HTTP endpoint, e.g. http://127.0.0.1:1234/mcp */
+  readonly url: string;
+  /** Every HTTP request received (headers included), unless `record: false`. */
+  readonly requests: UpstreamRequest[];
+  /** Every tool call received, with the headers it carried. */
+  readonly calls: UpstreamCall[];
+  /** How many `initialize` requests arrived (one per upstream session). */
+  initializeCount(): number;
+  close(): Promise<void>;
+}
+
+export interface UpstreamOptions {
+  /** Answer 401 when this returns false for the request's headers. */
+  readonly requireAuth?: (headers: IncomingMessage['headers']) => boolean;
+  /** Keep no request log (for benchmarks). */
+  readonly record?: boolean;
+}
+
+// A 1x1 transparent PNG.
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+
+const CREDENTIAL_HEADERS = /^(authorization|x-api-key|x-.*)$/i;
+
+/**
+ * A real MCP server built with the SDK (stateful Streamable HTTP) for tests: echo, add
+ * (structured output), whoami (shows the credential headers it received), image, fail
+ * (isError), slow. It records what reaches it so tests can assert on it.
+ */
+export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Promise<UpstreamMcpServer> {
+  const record = options.record !== false;
+  const requests: UpstreamRequest[] = [];
+  const calls: UpstreamCall[] = [];
+  let initializes = 0;
+  const transports = new Map<string, StreamableHTTPServerTransport>();
+
+  type Extra = { requestInfo?: { headers: Record<string, string | string[] | undefined> } };
+  const headersOf = (extra: Extra) => ({ ...(extra.requestInfo?.headers ?? {}) });
+  const build = () => {
+    const server = new McpServer({ name: 'upstream-fixture', version: '1.0.0' });
+    const seen = (tool: string, args: Record<string, unknown>, extra: Extra) => {
+      if (record) calls.push({ tool, arguments: args, headers: headersOf(extra) });
+    };
+    server.registerTool(
+      'echo',
+      { description: 'Echo the text back', inputSchema: { text: z.string() }, annotations: { readOnlyHint: true } },
+      async ({ text }, extra) => {
+        seen('echo', { text }, extra);
+        return { content: [{ type: 'text', text }] };
+      },
+    );
+    server.registerTool(
+      'add',
+      { description: 'Add two numbers', inputSchema: { a: z.number(), b: z.number() }, outputSchema: { sum: z.number() } },
+      async ({ a, b }, extra) => {
+        seen('add', { a, b }, extra);
+        return { content: [{ type: 'text', text: String(a + b) }], structuredContent: { sum: a + b } };
+      },
+    );
+    server.registerTool('whoami', { description: 'Show the credential headers this server received' }, async (extra) => {
+      seen('whoami', {}, extra);
+      const h = headersOf(extra);
+      const shown = Object.entries(h)
+        .filter(([k]) => CREDENTIAL_HEADERS.test(k) && !/^mcp-/i.test(k))
+        .map(([k, v]) => `${k}: ${String(v)}`)
+        .join('\n');
+      return { content: [{ type: 'text', text: shown }] };
+    });
+    server.registerTool('image', { description: 'Return a tiny PNG' }, async (extra) => {
+      seen('image', {}, extra);
+      return { content: [{ type: 'image', data: PNG, mimeType: 'image/png' }] };
+    });
+    server.registerTool('fail', { description: 'Always fails' }, async (extra) => {
+      seen('fail', {}, extra);
+      return { content: [{ type: 'text', text: 'upstream says no' }], isError: true };
+    });
+    server.registerTool('slow', { description: 'Wait ms then answer', inputSchema: { ms: z.number().int().min(0).max(60_000) } }, async ({ ms }, extra) => {
+      seen('slow', { ms }, extra);
+      await new Promise((r) => setTimeout(r, ms));
+      return { content: [{ type: 'text', text: `waited ${ms}` }] };
+    });
+    return server;
+  };
+
+  const http: Server = createServer((req, res) => {
+    void (async () => {
+      if (options.requireAuth && !options.requireAuth(req.headers)) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unauthorized' }));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const body: unknown = raw ? JSON.parse(raw) : undefined;
+      const rpcMethod = (body as { method?: string } | undefined)?.method;
+      const sessionId = req.headers['mcp-session-id'] as string | undefined;
+      if (record) requests.push({ method: req.method ?? '', rpcMethod, headers: { ...req.headers }, sessionId });
+      let transport = sessionId ? transports.get(sessionId) : undefined;
+      if (!transport) {
+        if (sessionId || rpcMethod !== 'initialize') {
+          res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }));
+          return;
+        }
+        initializes++;
+        const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+          sessionIdGenerator: () => randomUUID(),
+          onsessioninitialized: (id) => void transports.set(id, t),
+        });
+        t.onclose = () => {
+          if (t.sessionId) transports.delete(t.sessionId);
+        };
+        await build().connect(t);
+        transport = t;
+      }
+      await transport.handleRequest(req, res, body);
+    })().catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500).end(String(err));
+    });
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  const port = (http.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    requests,
+    calls,
+    initializeCount: () => initializes,
+    async close() {
+      await Promise.allSettled([...transports.values()].map((t) => t.close()));
+      http.closeAllConnections();
+      await new Promise<void>((r) => http.close(() => r()));
+    },
+  };
+}
