@@ -9,6 +9,9 @@ export default [
   ...nx.configs['flat/typescript'],
   {
     files: ['**/*.ts', '**/*.mts'],
+    // Nest's DI reads constructor types from decorator metadata: the rules must know, or
+    // they would turn those imports into type-only ones and break injection.
+    languageOptions: { parserOptions: { emitDecoratorMetadata: true, experimentalDecorators: true } },
     rules: {
       // STYLE.md 1: one public door per lib, tags decide who may depend on whom.
       '@nx/enforce-module-boundaries': [

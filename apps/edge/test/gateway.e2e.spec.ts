@@ -34,7 +34,6 @@ describe('vmcp gateway end to end', () => {
   let supportId: string;
   let otherTenantUrl: string;
   let otherTenantToken: string;
-  let aliceAccountId: string;
   const clients: Client[] = [];
 
   const record = <T extends { body: unknown }>(r: T): T => {
@@ -86,7 +85,7 @@ describe('vmcp gateway end to end', () => {
       );
       expect(c.status).toBe(201);
     }
-    aliceAccountId = (await addAccount('alice', ALICE_SECRET)).id;
+    await addAccount('alice', ALICE_SECRET);
     await addAccount('bob', BOB_SECRET);
 
     const support = record(

@@ -80,7 +80,8 @@ export class SessionTokensService {
     if (!this.keys || (!this.keys.kids.has(kid) && Date.now() - this.lastFetch > KEY_REFRESH_INTERVAL_MS)) {
       await this.fetchKeys();
     }
-    const keys = this.keys!;
+    const keys = this.keys;
+    if (!keys) throw new VmcpError('UNAVAILABLE', 'token signing keys not available');
     let payload: unknown;
     try {
       ({ payload } = await jwtVerify(token, keys.jwks, {

@@ -10,8 +10,8 @@ export function jsonDepth(value: unknown, limit = MAX_JSON_DEPTH): number {
   // Iterative so a hostile document cannot overflow the stack.
   let max = 0;
   const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [v, d] = next;
     if (v === null || typeof v !== 'object') continue;
     if (d > max) max = d;
     if (max > limit) return max;

@@ -37,7 +37,8 @@ export class ArgumentValidator {
       } catch {
         return 'the tool publishes an input schema that cannot be compiled';
       }
-      if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
+      const oldest = this.cache.keys().next();
+      if (this.cache.size >= MAX_CACHED && !oldest.done) this.cache.delete(oldest.value);
       this.cache.set(key, validate);
     }
     return validate(args) ? undefined : describe(validate.errors);

@@ -67,7 +67,7 @@ export class ScopeService {
     );
     const taken = new Set<string>();
     return loaded.mappings.flatMap((m, i) =>
-      exposedTools(m, catalogs[i]!, taken).map((t) => ({
+      exposedTools(m, catalogs[i] ?? [], taken).map((t) => ({
         name: t.name,
         connection_name: m.connection.name,
         connector: m.connection.connector,

@@ -44,7 +44,8 @@ export class TokensService implements OnModuleInit {
       }
       rows = await repo.find({ order: { created_at: 'DESC' } });
     }
-    const newest = rows[0]!;
+    const newest = rows[0];
+    if (!newest) throw new Error('no signing key could be stored');
     this.signing = { kid: newest.kid, key: await importJWK(JSON.parse(newest.private_jwk) as JWK, 'EdDSA') };
     this.publicJwks = rows.map((r) => JSON.parse(r.public_jwk) as JWK & { kid: string; kty: string; alg: string });
   }
