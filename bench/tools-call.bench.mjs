@@ -54,7 +54,7 @@ async function measure(url, token, concurrency) {
 
 const nats = await startNatsServer();
 const upstream = await startUpstreamMcpServer({ record: false });
-const stack = await startStack({ natsUrl: nats.url, database: 'sqlite', env: { LOG_LEVEL: 'warn' } });
+const stack = await startStack({ natsUrl: nats.url, database: 'sqlite' });
 try {
   const admin = api(stack.baseUrl, stack.adminKey);
   const tenant = await admin.post('/api/v1/tenants', { name: 'bench' });

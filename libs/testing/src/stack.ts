@@ -16,7 +16,7 @@ export type Service = (typeof SERVICES)[number];
 export interface StackOptions {
   readonly natsUrl: string;
   readonly database: DatabaseKind;
-  /** Extra environment for every service. */
+  /** Extra environment for every service (keep LOG_LEVEL at info or lower: readiness is read from the log). */
   readonly env?: Record<string, string>;
   /** Extra environment per service. */
   readonly serviceEnv?: Partial<Record<Service, Record<string, string>>>;

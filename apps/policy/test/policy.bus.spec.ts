@@ -1,0 +1,160 @@
+import 'reflect-metadata';
+import { rmSync } from 'node:fs';
+import type { INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { loadConfig } from '@vmcp/config';
+import { executor, policy, type SessionPrincipal } from '@vmcp/contracts';
+import { Bus, VmcpNatsServer } from '@vmcp/messaging';
+import type { Core } from '@vmcp/runtime';
+import { createLogger, startTelemetry } from '@vmcp/telemetry';
+import { DATABASE_KINDS, databaseEnv, dropTestSchemas, startNatsServer, uniqueName, type NatsServerHandle } from '@vmcp/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PolicyModule } from '../src/policy.module.js';
+
+// Policy's handlers over a real bus (private nats-server) on both databases. A stub
+// executor answers tool discovery with a fixed catalog.
+
+const CATALOG = [
+  { name: 'lookup', inputSchema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] } },
+  { name: 'delete', inputSchema: { type: 'object' } },
+  {
+    name: 'modern',
+    inputSchema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { tags: { type: 'array', prefixItems: [{ type: 'string' }] } } },
+  },
+];
+
+describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
+  let nats: NatsServerHandle;
+  let app: INestMicroservice;
+  let client: Bus;
+  const db = databaseEnv(kind);
+  let tenant: string;
+  let other: string;
+  let configId: string;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    const config = loadConfig('policy', { ...db.env, NODE_ENV: 'test', NATS_URL: nats.url, VMCP_REVOCATIONS_BUCKET: uniqueName('rev_') });
+    const bus = await Bus.connect({ url: nats.url, name: 'policy-test', timeoutMs: 3000 });
+    const core: Core = { config, bus, telemetry: startTelemetry(config), logger: createLogger('policy', 'silent') };
+    app = await NestFactory.createMicroservice(await PolicyModule.forRoot(core), { strategy: new VmcpNatsServer(bus, 'policy'), logger: false });
+    await app.listen();
+    client = await Bus.connect({ url: nats.url, name: 'policy-test-client', timeoutMs: 3000 });
+    client.connection.subscribe(executor.listConnectionTools.subject, {
+      callback: (_e, msg) => msg.respond(JSON.stringify({ tools: CATALOG })),
+    });
+    tenant = (await client.request(policy.createTenant, { name: 'acme' })).tenant.id;
+    other = (await client.request(policy.createTenant, { name: 'globex' })).tenant.id;
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await app?.close();
+    await nats?.stop();
+    if (kind === 'postgres') await dropTestSchemas(db.schemaPrefix);
+    rmSync(db.dataDir, { recursive: true, force: true });
+  });
+
+  it('manages tenants and their API keys', async () => {
+    await expect(client.request(policy.createTenant, { name: 'acme' })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    const key = await client.request(policy.createApiKey, { tenant_id: tenant });
+    expect(key.api_key).toMatch(/^vmcp_sk_/);
+    expect(await client.request(policy.authenticateApiKey, { api_key: key.api_key })).toEqual({ tenant_id: tenant, key_id: key.key_id });
+    await expect(client.request(policy.revokeApiKey, { tenant_id: other, key_id: key.key_id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await client.request(policy.revokeApiKey, { tenant_id: tenant, key_id: key.key_id });
+    await expect(client.request(policy.authenticateApiKey, { api_key: key.api_key })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await client.request(policy.createTenant, { name: 'initech' });
+    const first = await client.request(policy.listTenants, { page_size: 2 });
+    expect(first.tenants).toHaveLength(2);
+    const second = await client.request(policy.listTenants, { page_size: 2, page_token: first.next_page_token });
+    expect(second.tenants.map((t) => t.name)).toEqual(['initech']);
+    expect(second.next_page_token).toBeUndefined();
+    await expect(client.request(policy.listTenants, { page_size: 2, page_token: 'garbage' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('validates connections against the catalog', async () => {
+    const base = { tenant_id: tenant, connector: 'mcp', settings: { url: 'http://127.0.0.1:9/mcp' } };
+    const created = await client.request(policy.createConnection, { ...base, name: 'crm', auth_type: 'bearer_token' });
+    expect(created.connection).toMatchObject({ name: 'crm', auth_type: 'bearer_token', settings: { url: 'http://127.0.0.1:9/mcp' } });
+    await expect(client.request(policy.createConnection, { ...base, name: 'crm', auth_type: 'none' })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await expect(client.request(policy.createConnection, { ...base, name: 'x', connector: 'nope', auth_type: 'none' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(client.request(policy.createConnection, { ...base, name: 'x', auth_type: 'oauth2' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(client.request(policy.createConnection, { tenant_id: tenant, name: 'x', connector: 'mcp', auth_type: 'none', settings: {} })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(client.request(policy.getConnection, { tenant_id: other, name: 'crm' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('answers malformed bus input with INVALID_ARGUMENT', async () => {
+    const raw = await client.connection.request(policy.decide.subject, '{"tenant_id": 5}', { timeout: 3000 });
+    expect(raw.json()).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+  });
+
+  it('decides calls: mapped and valid only, same refusal for unmapped and missing', async () => {
+    await client.request(policy.createConnection, { tenant_id: tenant, name: 'tools', connector: 'mcp', auth_type: 'api_key', settings: { url: 'http://127.0.0.1:9/mcp' } });
+    await expect(
+      client.request(policy.createConfig, { tenant_id: tenant, name: 'c', connection_tool_mappings: [{ connection_name: 'missing', tools: ['x'] }] }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(
+      client.request(policy.createConfig, {
+        tenant_id: tenant,
+        name: 'c',
+        connection_tool_mappings: [
+          { connection_name: 'tools', tools: ['x'] },
+          { connection_name: 'tools', tools: ['y'] },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const cfg = await client.request(policy.createConfig, {
+      tenant_id: tenant,
+      name: 'agent',
+      connection_tool_mappings: [{ connection_name: 'tools', tools: ['lookup', 'modern'], prefix: 't_' }],
+    });
+    configId = cfg.config.id;
+    expect(cfg.config.mcp_server_url).toMatch(new RegExp(`/mcp/${configId}$`));
+    const token = await client.request(policy.mintToken, { tenant_id: tenant, config_id: configId, identifier: 'u1' });
+    const who: SessionPrincipal = { tenant_id: tenant, config_id: configId, identifier: 'u1', token_id: token.token_id };
+
+    // No account yet: nothing listed, calls refused for the account.
+    expect((await client.request(policy.scopedTools, who)).tools).toEqual([]);
+    expect(await client.request(policy.decide, { ...who, tool_name: 't_lookup', arguments: { id: 1 } })).toMatchObject({ decision: 'deny', reason: 'ACCOUNT_NOT_ACTIVE' });
+
+    const { connected_account } = await client.request(policy.prepareAccount, { tenant_id: tenant, connection_name: 'tools', identifier: 'u1' });
+    expect(connected_account.status).toBe('PENDING_AUTH');
+    await client.request(policy.setAccountStatus, { tenant_id: tenant, account_id: connected_account.id, status: 'ACTIVE' });
+
+    expect((await client.request(policy.scopedTools, who)).tools.map((t) => t.name)).toEqual(['t_lookup', 't_modern']);
+    expect(await client.request(policy.decide, { ...who, tool_name: 't_lookup', arguments: { id: 1 } })).toMatchObject({
+      decision: 'allow',
+      upstream_tool_name: 'lookup',
+      connected_account_id: connected_account.id,
+      context: { connection_name: 'tools', connector: 'mcp' },
+    });
+    const invalid = await client.request(policy.decide, { ...who, tool_name: 't_lookup', arguments: { id: 'secret-value' } });
+    expect(invalid).toMatchObject({ decision: 'deny', reason: 'INVALID_ARGUMENT' });
+    expect(JSON.stringify(invalid)).not.toContain('secret-value');
+    expect(await client.request(policy.decide, { ...who, tool_name: 't_modern', arguments: { tags: [1] } })).toMatchObject({ reason: 'INVALID_ARGUMENT' });
+    expect(await client.request(policy.decide, { ...who, tool_name: 't_modern', arguments: { tags: ['a'] } })).toMatchObject({ decision: 'allow' });
+
+    const unmapped = await client.request(policy.decide, { ...who, tool_name: 't_delete', arguments: {} });
+    const missing = await client.request(policy.decide, { ...who, tool_name: 't_nothing', arguments: {} });
+    const unprefixed = await client.request(policy.decide, { ...who, tool_name: 'lookup', arguments: { id: 1 } });
+    for (const d of [unmapped, missing, unprefixed]) expect(d).toMatchObject({ decision: 'deny', reason: 'TOOL_NOT_FOUND' });
+    expect(unmapped.decision === 'deny' && unmapped.message.replace('t_delete', '')).toBe(missing.decision === 'deny' && missing.message.replace('t_nothing', ''));
+
+    // Another tenant's principal for this config sees nothing and is refused.
+    expect(await client.request(policy.decide, { ...who, tenant_id: other, tool_name: 't_lookup', arguments: { id: 1 } })).toMatchObject({ decision: 'deny' });
+
+    await client.request(policy.revokeToken, { tenant_id: tenant, token_id: token.token_id });
+    expect(await client.request(policy.decide, { ...who, tool_name: 't_lookup', arguments: { id: 1 } })).toMatchObject({ reason: 'TOKEN_REVOKED' });
+    await expect(client.request(policy.revokeToken, { tenant_id: other, token_id: token.token_id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('refuses to delete a mapped connection, and deletes configs for good', async () => {
+    await expect(client.request(policy.deleteConnection, { tenant_id: tenant, name: 'tools' })).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+    await expect(client.request(policy.deleteConfig, { tenant_id: other, config_id: configId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await client.request(policy.deleteConfig, { tenant_id: tenant, config_id: configId });
+    const who = { tenant_id: tenant, config_id: configId, identifier: 'u1' };
+    expect(await client.request(policy.decide, { ...who, tool_name: 't_lookup', arguments: { id: 1 } })).toMatchObject({ reason: 'CONFIG_NOT_FOUND' });
+    const removed = await client.request(policy.deleteConnection, { tenant_id: tenant, name: 'tools' });
+    expect(removed.account_ids).toHaveLength(1);
+  });
+});
