@@ -1,4 +1,6 @@
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { context, propagation } from '@opentelemetry/api';
 import { audit, VmcpError, type AuditEvent } from '@vmcp/contracts';
 import { type Bus, describeZodError } from './bus.js';
 
@@ -43,9 +45,13 @@ export async function ensureAuditStream(bus: Bus, streamName: string): Promise<v
 export async function publishAuditEvent(bus: Bus, streamName: string, event: AuditEvent): Promise<void> {
   const parsed = audit.AuditEvent.safeParse(event);
   if (!parsed.success) throw new VmcpError('INTERNAL', `invalid audit event: ${describeZodError(parsed.error)}`);
+  // The record carries the call's trace context, so the audit write joins the call's trace.
+  const h = natsHeaders();
+  propagation.inject(context.active(), h, { set: (carrier, k, v) => carrier.set(k, v) });
   try {
     await jsFor(bus).publish(audit.auditEventSubject(event.tenant_id), JSON.stringify(parsed.data), {
       msgID: event.event_id,
+      headers: h,
       expect: { streamName },
       timeout: PUBLISH_TIMEOUT_MS,
     });

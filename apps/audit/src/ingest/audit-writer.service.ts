@@ -6,6 +6,9 @@ import { Bus, ensureAuditStream } from '@vmcp/messaging';
 import { DataSource } from '@vmcp/persistence';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
+import { context, propagation, SpanKind } from '@opentelemetry/api';
+import { natsHeaderGetter } from '@vmcp/messaging';
+import { tracer } from '@vmcp/telemetry';
 import { In } from 'typeorm';
 import { ToolCallLogEntity } from '../logs/tool-call-log.entity.js';
 import { mergeEvent } from './merge.js';
@@ -122,7 +125,14 @@ export class AuditWriterService implements OnApplicationShutdown {
       for (const { msg } of events) msg.nak(1000);
       return;
     }
-    for (const { msg } of events) msg.ack();
+    for (const { msg, event } of events) {
+      msg.ack();
+      // One short span per stored record, in the trace of the call it belongs to.
+      const parent = propagation.extract(context.active(), msg.headers, natsHeaderGetter);
+      tracer()
+        .startSpan('audit.store', { kind: SpanKind.CONSUMER, attributes: { 'vmcp.execution_id': event.execution_id, 'vmcp.audit_type': event.type } }, parent)
+        .end();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

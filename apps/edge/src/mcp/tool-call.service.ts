@@ -13,7 +13,8 @@ import {
 } from '@vmcp/contracts';
 import { Bus, publishAuditEvent } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
-import type { Logger } from '@vmcp/telemetry';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { tracer, type Logger } from '@vmcp/telemetry';
 
 export interface CallRequest {
   readonly principal: SessionPrincipal;
@@ -46,7 +47,27 @@ export class ToolCallService implements OnApplicationShutdown {
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async call(req: CallRequest): Promise<CallOutcome> {
+  /** One trace per call: every hop below (policy, audit, executor, vault) joins it. */
+  call(req: CallRequest): Promise<CallOutcome> {
+    return tracer().startActiveSpan(
+      'tools/call',
+      { kind: SpanKind.SERVER, attributes: { 'vmcp.tool_name': req.toolName.slice(0, 128), 'vmcp.source': req.source, 'vmcp.tenant_id': req.principal.tenant_id } },
+      async (span) => {
+        try {
+          const outcome = await this.run(req);
+          span.setAttribute('vmcp.execution_id', outcome.executionId);
+          return outcome;
+        } catch (err) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: isVmcpError(err) ? err.code : 'INTERNAL' });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  private async run(req: CallRequest): Promise<CallOutcome> {
     const executionId = newId('exe');
     const startedAt = new Date();
     const facts = (context: CallContext | null) => ({
