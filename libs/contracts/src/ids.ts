@@ -6,14 +6,25 @@ export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+// Random bytes are drawn from the CSPRNG in blocks: one call per id costs more than the id.
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+
+function randomByte(): number {
+  if (poolAt >= pool.length) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  return pool[poolAt++] ?? 0;
+}
+
 /** A fresh id: prefix, underscore, 22 base62 characters (about 131 random bits). */
 export function newId(prefix: IdPrefix): string {
   let out = `${prefix}_`;
-  const bytes = new Uint8Array(32);
   while (out.length < prefix.length + 23) {
-    crypto.getRandomValues(bytes);
+    const b = randomByte();
     // 248 = 62 * 4: rejecting bytes at or above it keeps the distribution uniform.
-    for (const b of bytes) if (b < 248 && out.length < prefix.length + 23) out += ALPHABET[b % 62];
+    if (b < 248) out += ALPHABET[b % 62];
   }
   return out;
 }

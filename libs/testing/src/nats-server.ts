@@ -5,6 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from './ports.js';
 
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 export interface NatsServerHandle {
   readonly url: string;
   readonly port: number;
@@ -41,7 +46,11 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const args = ['-a', '127.0.0.1', '-p', String(port)];
     if (options.jetstream !== false) args.push('-js', '-sd', storeDir);
     if (options.configFile) args.push('-c', options.configFile);
-    child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const started = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = started;
+    // A test process that dies never leaves its nats-server behind.
+    live.add(started);
+    started.once('exit', () => live.delete(started));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     await waitFor(() => portOpen(port), { what: `nats-server on port ${port}`, timeoutMs: 10_000 }).catch((err: Error) => {

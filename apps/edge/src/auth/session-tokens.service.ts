@@ -22,6 +22,8 @@ export class InvalidSessionToken extends Error {
 
 /** Only these algorithms are accepted, whatever a token's header says (no `none`, no HS*). */
 const ALGORITHMS = ['EdDSA'];
+/** Verified tokens remembered, so a busy agent's token is not re-verified on every request. */
+const VERIFIED_CACHE_MAX = 10_000;
 /** How often an unknown `kid` may trigger a refetch of the signing keys. */
 const KEY_REFRESH_INTERVAL_MS = 5000;
 
@@ -35,6 +37,8 @@ export class SessionTokensService {
   private keys?: { issuer: string; jwks: ReturnType<typeof createLocalJWKSet>; kids: Set<string> };
   private lastFetch = 0;
   private inflight?: Promise<void>;
+  /** token → principal and expiry (ms); only ever filled after a full verification. */
+  private readonly verified = new Map<string, { principal: SessionPrincipal; expiresAtMs: number; configId: string }>();
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
@@ -50,6 +54,8 @@ export class SessionTokensService {
     this.inflight ??= (async () => {
       try {
         const reply = await this.bus.request(policy.tokenKeys, {});
+        // New keys may retire old ones: every cached verification is redone.
+        this.verified.clear();
         this.keys = {
           issuer: reply.issuer,
           jwks: createLocalJWKSet({ keys: reply.keys } as JSONWebKeySet),
@@ -74,6 +80,30 @@ export class SessionTokensService {
 
   /** A principal for this config, or InvalidSessionToken; bus failures surface as VmcpError. */
   async verify(token: string, configId: string): Promise<SessionPrincipal> {
+    const hit = this.verified.get(token);
+    if (hit && hit.configId === configId && hit.expiresAtMs > Date.now()) {
+      // Signature, issuer and audience were checked when it was cached; revocation never is.
+      await this.checkRevocation(hit.principal.token_id ?? '');
+      return hit.principal;
+    }
+    const principal = await this.verifyFully(token, configId);
+    if (this.verified.size >= VERIFIED_CACHE_MAX) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    const exp = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp: number }).exp;
+    this.verified.set(token, { principal, configId, expiresAtMs: exp * 1000 });
+    return principal;
+  }
+
+  private async checkRevocation(tokenId: string): Promise<void> {
+    if (!(await this.revocations.whenReady(this.config.busTimeoutMs))) {
+      throw new VmcpError('UNAVAILABLE', 'revocation list not loaded yet');
+    }
+    if (this.revocations.isTokenRevoked(tokenId)) throw new InvalidSessionToken('token revoked');
+  }
+
+  private async verifyFully(token: string, configId: string): Promise<SessionPrincipal> {
     if (token.length > 4096 || token.split('.').length !== 3) throw new InvalidSessionToken('malformed token');
     const kid = this.kidOf(token);
     if (!kid) throw new InvalidSessionToken('malformed token');
@@ -98,10 +128,7 @@ export class SessionTokensService {
     }
     const claims = Claims.safeParse(payload);
     if (!claims.success || claims.data.cfg !== configId) throw new InvalidSessionToken('token is not valid for this server');
-    if (!(await this.revocations.whenReady(this.config.busTimeoutMs))) {
-      throw new VmcpError('UNAVAILABLE', 'revocation list not loaded yet');
-    }
-    if (this.revocations.isTokenRevoked(claims.data.jti)) throw new InvalidSessionToken('token revoked');
+    await this.checkRevocation(claims.data.jti);
     return { tenant_id: claims.data.tid, config_id: claims.data.cfg, identifier: claims.data.sub, token_id: claims.data.jti };
   }
 }

@@ -1,6 +1,7 @@
 import { All, Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { CallToolRequestSchema, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
 import { ConfigId, isVmcpError, policy, type SessionPrincipal } from '@vmcp/contracts';
@@ -19,6 +20,9 @@ import { ToolCallService } from './tool-call.service.js';
  * request carries the session token; the server is stateless (no in-process session),
  * so any edge replica can serve any request.
  */
+/** One validator for every per-request server: building an Ajv instance per request costs milliseconds. */
+const SHARED_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
+
 @Controller()
 export class McpController {
   constructor(
@@ -95,7 +99,7 @@ export class McpController {
   private serverFor(principal: SessionPrincipal): Server {
     const server = new Server(
       { name: 'vmcp', version: VMCP_VERSION },
-      { capabilities: { tools: { listChanged: false } } },
+      { capabilities: { tools: { listChanged: false } }, jsonSchemaValidator: SHARED_SCHEMA_VALIDATOR },
     );
     server.setRequestHandler(ListToolsRequestSchema, async () => {
       try {
