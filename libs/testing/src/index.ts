@@ -1,5 +1,5 @@
 export { freePort, waitFor, uniqueName } from './ports.js';
-export { startNatsServer } from './nats-server.js';
+export { startNatsServer, natsUsers, NATS_PERMISSIONS_FILE } from './nats-server.js';
 export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
 export { databaseEnv, dropTestSchemas, TEST_DATABASE_URL, DATABASE_KINDS } from './databases.js';
 export type { DatabaseKind } from './databases.js';

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,8 @@ export interface NatsServerHandle {
 export interface NatsServerOptions {
   /** A nats-server config file (e.g. the project's permission file). */
   readonly configFile?: string;
+  /** Environment of nats-server (the permission file reads passwords from it). */
+  readonly env?: Record<string, string>;
   readonly jetstream?: boolean;
 }
 
@@ -36,6 +40,21 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
+/** The project's per-service permission file (infra/nats), as used in production. */
+export const NATS_PERMISSIONS_FILE = fileURLToPath(new URL('../../../infra/nats/permissions.conf', import.meta.url));
+
+/** Fresh passwords for the permission file's users: the server's env and each service's. */
+export function natsUsers(): { serverEnv: Record<string, string>; users: Record<string, { user: string; password: string }> } {
+  const serverEnv: Record<string, string> = {};
+  const users: Record<string, { user: string; password: string }> = {};
+  for (const service of ['edge', 'policy', 'vault', 'executor', 'audit']) {
+    const password = randomBytes(18).toString('base64url');
+    serverEnv[`VMCP_NATS_${service.toUpperCase()}_PASSWORD`] = password;
+    users[service] = { user: service, password };
+  }
+  return { serverEnv, users };
+}
+
 /** A private nats-server on a free port with its own JetStream storage, for one test file. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const port = await freePort();
@@ -46,7 +65,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const args = ['-a', '127.0.0.1', '-p', String(port)];
     if (options.jetstream !== false) args.push('-js', '-sd', storeDir);
     if (options.configFile) args.push('-c', options.configFile);
-    const started = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const started = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } });
     child = started;
     // A test process that dies never leaves its nats-server behind.
     live.add(started);

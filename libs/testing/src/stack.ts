@@ -21,6 +21,8 @@ export interface StackOptions {
   /** Extra environment per service. */
   readonly serviceEnv?: Partial<Record<Service, Record<string, string>>>;
   readonly readyTimeoutMs?: number;
+  /** Per-service NATS users (see natsUsers and the permission file). */
+  readonly natsUsers?: Record<string, { user: string; password: string }>;
 }
 
 export interface Stack {
@@ -81,7 +83,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const launch = async (service: Service) => {
     const child = spawn(process.execPath, [join(ROOT, 'apps', service, 'dist', 'main.js')], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env, ...options.serviceEnv?.[service] },
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...env,
+        ...(options.natsUsers?.[service] ? { NATS_USER: options.natsUsers[service].user, NATS_PASSWORD: options.natsUsers[service].password } : {}),
+        ...options.serviceEnv?.[service],
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     live.add(child);
