@@ -1,13 +1,18 @@
 import 'reflect-metadata';
 import { rmSync } from 'node:fs';
-import type { INestMicroservice } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { loadConfig } from '@vmcp/config';
 import { audit, newId, type AuditEvent } from '@vmcp/contracts';
-import { Bus, publishAuditEvent, VmcpNatsServer } from '@vmcp/messaging';
-import type { Core } from '@vmcp/runtime';
-import { createLogger, startTelemetry } from '@vmcp/telemetry';
-import { DATABASE_KINDS, databaseEnv, dropTestSchemas, startNatsServer, uniqueName, waitFor, type NatsServerHandle } from '@vmcp/testing';
+import { Bus, publishAuditEvent } from '@vmcp/messaging';
+import {
+  DATABASE_KINDS,
+  databaseEnv,
+  dropTestSchemas,
+  startInProcessService,
+  startNatsServer,
+  uniqueName,
+  waitFor,
+  type InProcessService,
+  type NatsServerHandle,
+} from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditModule } from '../src/audit.module.js';
 import { AuditWriterService } from '../src/ingest/audit-writer.service.js';
@@ -17,7 +22,7 @@ import { AuditWriterService } from '../src/ingest/audit-writer.service.js';
 
 describe.each(DATABASE_KINDS)('audit on %s', (kind) => {
   let nats: NatsServerHandle;
-  let app: INestMicroservice;
+  let service: InProcessService;
   let client: Bus;
   const db = databaseEnv(kind);
   const stream = uniqueName('AUDIT_');
@@ -53,18 +58,19 @@ describe.each(DATABASE_KINDS)('audit on %s', (kind) => {
 
   beforeAll(async () => {
     nats = await startNatsServer();
-    const config = loadConfig('audit', { ...db.env, NODE_ENV: 'test', NATS_URL: nats.url, VMCP_AUDIT_STREAM: stream });
-    const bus = await Bus.connect({ url: nats.url, name: 'audit-test', timeoutMs: 3000 });
-    const core: Core = { config, bus, telemetry: startTelemetry(config), logger: createLogger('audit', 'silent') };
-    app = await NestFactory.createMicroservice(await AuditModule.forRoot(core), { strategy: new VmcpNatsServer(bus, 'audit'), logger: false });
-    await app.get(AuditWriterService).start();
-    await app.listen();
+    service = await startInProcessService({
+      service: 'audit',
+      natsUrl: nats.url,
+      env: { ...db.env, VMCP_AUDIT_STREAM: stream },
+      module: (core) => AuditModule.forRoot(core),
+      beforeListen: (app) => app.get(AuditWriterService).start(),
+    });
     client = await Bus.connect({ url: nats.url, name: 'audit-test-client', timeoutMs: 3000 });
   });
 
   afterAll(async () => {
     await client?.close();
-    await app?.close();
+    await service?.close();
     await nats?.stop();
     if (kind === 'postgres') await dropTestSchemas(db.schemaPrefix);
     rmSync(db.dataDir, { recursive: true, force: true });

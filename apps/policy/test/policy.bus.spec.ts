@@ -1,13 +1,17 @@
 import 'reflect-metadata';
 import { rmSync } from 'node:fs';
-import type { INestMicroservice } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { loadConfig } from '@vmcp/config';
 import { executor, policy, type SessionPrincipal } from '@vmcp/contracts';
-import { Bus, VmcpNatsServer } from '@vmcp/messaging';
-import type { Core } from '@vmcp/runtime';
-import { createLogger, startTelemetry } from '@vmcp/telemetry';
-import { DATABASE_KINDS, databaseEnv, dropTestSchemas, startNatsServer, uniqueName, type NatsServerHandle } from '@vmcp/testing';
+import { Bus } from '@vmcp/messaging';
+import {
+  DATABASE_KINDS,
+  databaseEnv,
+  dropTestSchemas,
+  startInProcessService,
+  startNatsServer,
+  uniqueName,
+  type InProcessService,
+  type NatsServerHandle,
+} from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicyModule } from '../src/policy.module.js';
 
@@ -25,7 +29,7 @@ const CATALOG = [
 
 describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
   let nats: NatsServerHandle;
-  let app: INestMicroservice;
+  let service: InProcessService;
   let client: Bus;
   const db = databaseEnv(kind);
   let tenant: string;
@@ -34,11 +38,12 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
 
   beforeAll(async () => {
     nats = await startNatsServer();
-    const config = loadConfig('policy', { ...db.env, NODE_ENV: 'test', NATS_URL: nats.url, VMCP_REVOCATIONS_BUCKET: uniqueName('rev_') });
-    const bus = await Bus.connect({ url: nats.url, name: 'policy-test', timeoutMs: 3000 });
-    const core: Core = { config, bus, telemetry: startTelemetry(config), logger: createLogger('policy', 'silent') };
-    app = await NestFactory.createMicroservice(await PolicyModule.forRoot(core), { strategy: new VmcpNatsServer(bus, 'policy'), logger: false });
-    await app.listen();
+    service = await startInProcessService({
+      service: 'policy',
+      natsUrl: nats.url,
+      env: { ...db.env, VMCP_REVOCATIONS_BUCKET: uniqueName('rev_') },
+      module: (core) => PolicyModule.forRoot(core),
+    });
     client = await Bus.connect({ url: nats.url, name: 'policy-test-client', timeoutMs: 3000 });
     client.connection.subscribe(executor.listConnectionTools.subject, {
       callback: (_e, msg) => msg.respond(JSON.stringify({ tools: CATALOG })),
@@ -49,7 +54,7 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
 
   afterAll(async () => {
     await client?.close();
-    await app?.close();
+    await service?.close();
     await nats?.stop();
     if (kind === 'postgres') await dropTestSchemas(db.schemaPrefix);
     rmSync(db.dataDir, { recursive: true, force: true });

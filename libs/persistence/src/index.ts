@@ -1,3 +1,4 @@
 export { openDataSource, pingDataSource, nowIso } from './data-source.js';
+export { encodeCursor, decodeCursor } from './cursor.js';
 export type { DataSourceSpec } from './data-source.js';
 export { DataSource, type EntityManager, type Repository } from 'typeorm';

@@ -72,6 +72,17 @@ export interface BusServiceOptions {
   readonly readiness?: (app: INestMicroservice) => ReadinessChecks;
 }
 
+/** The service's Nest microservice, answering its subjects in its own queue group. */
+export async function createBusServiceApp(core: Core, options: BusServiceOptions): Promise<INestMicroservice> {
+  const app = await NestFactory.createMicroservice(await options.module(core), {
+    strategy: new VmcpNatsServer(core.bus, options.service),
+    logger: new PinoNestLogger(core.logger),
+  });
+  await options.beforeListen?.(app);
+  await app.listen();
+  return app;
+}
+
 /**
  * Starts a bus service: Nest microservice answering its subjects in its own queue group,
  * /healthz and /readyz on the health port, graceful drain on SIGTERM and SIGINT.
@@ -79,12 +90,7 @@ export interface BusServiceOptions {
 export async function runBusService(options: BusServiceOptions): Promise<void> {
   const core = await startCore(options.service);
   const { config, logger, bus } = core;
-  const app = await NestFactory.createMicroservice(await options.module(core), {
-    strategy: new VmcpNatsServer(bus, options.service),
-    logger: new PinoNestLogger(logger),
-  });
-  await options.beforeListen?.(app);
-  await app.listen();
+  const app = await createBusServiceApp(core, options);
   const checks: ReadinessChecks = { nats: async () => bus.isConnected(), ...(options.readiness?.(app) ?? {}) };
   const health = await serveHealth(config.http.host, config.healthPort, checks);
   logger.info(

@@ -1,4 +1,4 @@
-export { startCore, coreModule, runBusService, VMCP_LOGGER } from './bootstrap.js';
+export { startCore, coreModule, runBusService, createBusServiceApp, VMCP_LOGGER } from './bootstrap.js';
 export type { Core, BusServiceOptions } from './bootstrap.js';
 export { serveHealth, runChecks, portOf } from './health-server.js';
 export type { ReadinessChecks } from './health-server.js';

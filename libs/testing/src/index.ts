@@ -9,3 +9,5 @@ export { startStack, SERVICES } from './stack.js';
 export type { Stack, StackOptions, Service } from './stack.js';
 export { startUpstreamMcpServer } from './upstream-mcp-server.js';
 export type { UpstreamMcpServer, UpstreamCall, UpstreamRequest, UpstreamOptions } from './upstream-mcp-server.js';
+export { startInProcessService } from './in-process-service.js';
+export type { InProcessService } from './in-process-service.js';

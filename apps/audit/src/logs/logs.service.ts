@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { VmcpError, type ToolCallLog } from '@vmcp/contracts';
-import { DataSource } from '@vmcp/persistence';
+import { DataSource, decodeCursor, encodeCursor } from '@vmcp/persistence';
 import { Brackets } from 'typeorm';
 import { ToolCallLogEntity } from './tool-call-log.entity.js';
 
@@ -13,20 +13,6 @@ export interface LogFilter {
   agent_run_id?: string;
   start_time?: string;
   end_time?: string;
-}
-
-function encode(row: ToolCallLog): string {
-  return Buffer.from(JSON.stringify([row.started_at, row.execution_id])).toString('base64url');
-}
-
-function decode(token: string): [string, string] {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string')) return v as [string, string];
-  } catch {
-    // fall through
-  }
-  throw new VmcpError('INVALID_ARGUMENT', 'page_token: malformed');
 }
 
 /** Normalises an RFC 3339 time with any offset to the stored UTC form, so text comparison is right. */
@@ -51,7 +37,7 @@ export class LogsService {
     if (filter.start_time) qb.andWhere('l.started_at >= :start', { start: utc(filter.start_time) });
     if (filter.end_time) qb.andWhere('l.started_at < :end', { end: utc(filter.end_time) });
     if (pageToken) {
-      const [startedAt, id] = decode(pageToken);
+      const [startedAt, id] = decodeCursor(pageToken);
       qb.andWhere(
         new Brackets((w) =>
           w.where('l.started_at < :ps', { ps: startedAt }).orWhere('l.started_at = :ps AND l.execution_id < :pi', { ps: startedAt, pi: id }),
@@ -61,7 +47,7 @@ export class LogsService {
     const rows = await qb.orderBy('l.started_at', 'DESC').addOrderBy('l.execution_id', 'DESC').take(pageSize + 1).getMany();
     const page = rows.slice(0, pageSize).map(toLog);
     const last = page[page.length - 1];
-    return { tool_call_logs: page, ...(rows.length > pageSize && last ? { next_page_token: encode(last) } : {}) };
+    return { tool_call_logs: page, ...(rows.length > pageSize && last ? { next_page_token: encodeCursor(last.started_at, last.execution_id) } : {}) };
   }
 
   async get(tenantId: string, executionId: string) {

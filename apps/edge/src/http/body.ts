@@ -1,4 +1,4 @@
-import { VmcpError } from '@vmcp/contracts';
+import { httpStatusOf, VmcpError } from '@vmcp/contracts';
 import { describeZodError } from '@vmcp/messaging';
 import type { NextFunction, Request, Response } from 'express';
 import type { z } from 'zod';
@@ -41,9 +41,7 @@ export function bodyErrors(err: BodyParserError, _req: Request, res: Response, n
     default:
       return next(err);
   }
-  res.status(error.code === 'PAYLOAD_TOO_LARGE' ? 413 : error.code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400).json({
-    error: error.toBody(),
-  });
+  res.status(httpStatusOf(error.code)).json({ error: error.toBody() });
 }
 
 /** Refuses too-deep JSON for every route, the MCP endpoint included. */

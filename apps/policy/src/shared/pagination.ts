@@ -1,20 +1,5 @@
-import { VmcpError } from '@vmcp/contracts';
+import { decodeCursor, encodeCursor } from '@vmcp/persistence';
 import { Brackets, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
-
-/** Opaque cursor of a list ordered by (created_at, id). */
-export function encodeCursor(createdAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id]), 'utf8').toString('base64url');
-}
-
-export function decodeCursor(token: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string];
-  } catch {
-    // fall through
-  }
-  throw new VmcpError('INVALID_ARGUMENT', 'page_token: malformed');
-}
 
 /** Applies cursor pagination to a query; returns one page and the next token. */
 export async function paginate<T extends ObjectLiteral & { created_at: string; id: string }>(
