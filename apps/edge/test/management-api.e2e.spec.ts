@@ -105,6 +105,7 @@ describe('management API on PostgreSQL', () => {
     ['a malformed id', () => a.get('/api/v1/connected_accounts/not-an-id'), 400, 'INVALID_ARGUMENT'],
     ['an unknown id', () => a.get('/api/v1/connected_accounts/ca_0000000000000000000000'), 404, 'NOT_FOUND'],
     ['an unknown route', () => a.get('/api/v1/nothing-here'), 404, 'NOT_FOUND'],
+    ['an unknown connector in the tool catalog', () => a.get('/api/v1/tools?connector=nope'), 404, 'NOT_FOUND'],
     ['a duplicate name', () => a.post('/api/v1/connections', { name: 'crm', connector: 'mcp', auth_type: 'none', settings: { url: 'http://x/mcp' } }), 409, 'ALREADY_EXISTS'],
     ['a page size over 200', () => a.get('/api/v1/connections?page_size=500'), 400, 'INVALID_ARGUMENT'],
     ['a credential of the wrong shape', () => a.post('/api/v1/connected_accounts', { connection_name: 'crm', identifier: 'u', authorization_details: { static_auth: { token: 't' } } }), 400, 'INVALID_ARGUMENT'],

@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Req } from '@nestjs/common';
-import { api, audit, ExecutionId, policy, type ScopedTool } from '@vmcp/contracts';
+import { api, audit, ExecutionId, policy, VmcpError, type ScopedTool } from '@vmcp/contracts';
+import { findConnector } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
 import type { Request } from 'express';
 import { ApiPrincipalResolver } from '../auth/api-principal.js';
@@ -30,7 +31,8 @@ export class ToolsController {
   @Get('tools')
   async catalog(@Req() req: Request) {
     await this.auth.tenant(req);
-    parseQuery(api.ToolsQuery, req);
+    const { connector } = parseQuery(api.ToolsQuery, req);
+    if (connector && !findConnector(connector)) throw new VmcpError('NOT_FOUND', `connector "${connector}" not found`);
     return { tools: [] };
   }
 
