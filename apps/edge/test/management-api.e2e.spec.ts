@@ -149,3 +149,32 @@ describe('management API on PostgreSQL', () => {
     expect(stack.exited()).toEqual([]);
   });
 });
+
+describe('MCP endpoint input limits', () => {
+  let nats: NatsServerHandle;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    stack = await startStack({ natsUrl: nats.url, database: 'sqlite' });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await nats?.stop();
+  });
+
+  it.each([
+    ['malformed JSON', '{"jsonrpc":', 400, -32700],
+    ['too deep JSON', `{"jsonrpc":"2.0","id":1,"method":"ping","params":${'['.repeat(60)}${']'.repeat(60)}}`, 400, -32600],
+    ['an oversized body', `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${'x'.repeat(2 * 1024 * 1024)}"}}`, 413, -32600],
+  ])('answers %s with a JSON-RPC error before any work', async (_name, body, status, rpcCode) => {
+    const res = await fetch(`${stack.baseUrl}/mcp/cfg_0000000000000000000000`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: 'Bearer x.y.z' },
+      body,
+    });
+    expect(res.status).toBe(status);
+    expect(await res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: rpcCode }, id: null });
+  });
+});

@@ -25,7 +25,7 @@ interface BodyParserError extends Error {
 }
 
 /** Express error middleware right after the JSON parser: its failures become API errors. */
-export function bodyErrors(err: BodyParserError, _req: Request, res: Response, next: NextFunction): void {
+export function bodyErrors(err: BodyParserError, req: Request, res: Response, next: NextFunction): void {
   let error: VmcpError;
   switch (err.type) {
     case 'entity.too.large':
@@ -41,13 +41,22 @@ export function bodyErrors(err: BodyParserError, _req: Request, res: Response, n
     default:
       return next(err);
   }
+  if (req.path.startsWith('/mcp/')) {
+    // MCP clients expect JSON-RPC: -32700 for a body that is not JSON, -32600 otherwise.
+    const rpcCode = err.type === 'entity.parse.failed' ? -32700 : -32600;
+    res.status(httpStatusOf(error.code)).json({ jsonrpc: '2.0', error: { code: rpcCode, message: error.message }, id: null });
+    return;
+  }
   res.status(httpStatusOf(error.code)).json({ error: error.toBody() });
 }
 
 /** Refuses too-deep JSON for every route, the MCP endpoint included. */
 export function depthGuard(req: Request, res: Response, next: NextFunction): void {
   if (req.body !== undefined && jsonDepth(req.body) > MAX_JSON_DEPTH) {
-    res.status(400).json({ error: { code: 'INVALID_ARGUMENT', message: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` } });
+    const message = `JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
+    res
+      .status(400)
+      .json(req.path.startsWith('/mcp/') ? { jsonrpc: '2.0', error: { code: -32600, message }, id: null } : { error: { code: 'INVALID_ARGUMENT', message } });
     return;
   }
   next();
