@@ -4,7 +4,9 @@
 //   BENCH_SECONDS=10 npm run bench
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { api, startNatsServer, startStack, startUpstreamMcpServer } from '@vmcp/testing';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { api, startNatsServer, startStack } from '@vmcp/testing';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_CALLS = 300;
@@ -52,8 +54,18 @@ async function measure(url, token, concurrency) {
   return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, calls: latencies.length };
 }
 
+/** The upstream runs in its own process, so "direct" crosses a process boundary as vmcp's hops do. */
+async function startUpstreamProcess() {
+  const child = spawn(process.execPath, [new URL('./upstream-server.mjs', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`upstream exited with ${code}`)));
+  });
+  return { url, close: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) };
+}
+
 const nats = await startNatsServer();
-const upstream = await startUpstreamMcpServer({ record: false });
+const upstream = await startUpstreamProcess();
 const stack = await startStack({ natsUrl: nats.url, database: 'sqlite' });
 try {
   const admin = api(stack.baseUrl, stack.adminKey);

@@ -1,0 +1,53 @@
+import type { AuthType, CallToolResult, ConnectionTarget, StaticAuth, ToolDefinition } from '@vmcp/contracts';
+
+/** Who a connector works for on one request: never a session token, never a secret. */
+export interface ConnectorContext {
+  readonly tenantId: string;
+  readonly connection: ConnectionTarget;
+  /** The connected account whose credential is used; null only where none is needed (auth `none`). */
+  readonly accountId: string | null;
+}
+
+export interface ListToolsOptions {
+  /** Budget of the whole discovery, credential and upstream handshake included. */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface CallToolOptions {
+  /** Budget of the whole call, credential and upstream handshake included. */
+  readonly timeoutMs: number;
+  /** Aborting it cancels the call upstream too. */
+  readonly signal?: AbortSignal;
+}
+
+/** Which cached state to drop: everything held for one account, or for one connection. */
+export type CacheScope = { readonly accountId: string } | { readonly connectionId: string };
+
+/**
+ * One kind of upstream (any MCP server, or a native API such as Gmail or Slack). Errors
+ * are VmcpError with a stable code and a message that never contains a secret.
+ */
+export interface Connector {
+  readonly id: string;
+  listTools(ctx: ConnectorContext, options?: ListToolsOptions): Promise<ToolDefinition[]>;
+  callTool(ctx: ConnectorContext, name: string, args: Record<string, unknown>, options: CallToolOptions): Promise<CallToolResult>;
+  /**
+   * Drops what is cached for the scope (pooled sessions and the credentials they hold,
+   * tool lists) at once; calls already running finish on what they hold.
+   */
+  forget(scope: CacheScope): void;
+  close(): Promise<void>;
+}
+
+/** A decrypted credential, as the vault resolves it for the executor. */
+export interface ResolvedCredential {
+  readonly auth_type: AuthType;
+  readonly secret: StaticAuth;
+}
+
+/** What connectors need from their host: the vault, and a way to announce tool-list changes. */
+export interface ConnectorDeps {
+  readonly resolveCredential: (tenantId: string, accountId: string) => Promise<ResolvedCredential>;
+  readonly onToolsChanged?: (change: { readonly tenantId: string; readonly connectionId: string; readonly accountId: string | null }) => void;
+}
