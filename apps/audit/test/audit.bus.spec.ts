@@ -1,11 +1,9 @@
 import 'reflect-metadata';
-import { rmSync } from 'node:fs';
 import { audit, newId, type AuditEvent } from '@vmcp/contracts';
 import { Bus, publishAuditEvent } from '@vmcp/messaging';
 import {
   DATABASE_KINDS,
   databaseEnv,
-  dropTestSchemas,
   startInProcessService,
   startNatsServer,
   uniqueName,
@@ -72,8 +70,7 @@ describe.each(DATABASE_KINDS)('audit on %s', (kind) => {
     await client?.close();
     await service?.close();
     await nats?.stop();
-    if (kind === 'postgres') await dropTestSchemas(db.schemaPrefix);
-    rmSync(db.dataDir, { recursive: true, force: true });
+    await db.drop();
   });
 
   it('stores one complete row per call, whatever the order, without doubling duplicates', async () => {

@@ -1,11 +1,9 @@
 import 'reflect-metadata';
-import { rmSync } from 'node:fs';
 import { executor, policy, type SessionPrincipal } from '@vmcp/contracts';
 import { Bus } from '@vmcp/messaging';
 import {
   DATABASE_KINDS,
   databaseEnv,
-  dropTestSchemas,
   startInProcessService,
   startNatsServer,
   uniqueName,
@@ -56,8 +54,7 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
     await client?.close();
     await service?.close();
     await nats?.stop();
-    if (kind === 'postgres') await dropTestSchemas(db.schemaPrefix);
-    rmSync(db.dataDir, { recursive: true, force: true });
+    await db.drop();
   });
 
   it('manages tenants and their API keys', async () => {

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { loadConfig } from '@vmcp/config';
 import { newId } from '@vmcp/contracts';
 import { openDataSource, type DataSource } from '@vmcp/persistence';
-import { DATABASE_KINDS, databaseEnv, dropTestSchemas } from '@vmcp/testing';
+import { DATABASE_KINDS, databaseEnv } from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialsService } from '../src/credentials/credentials.service.js';
 import { LocalKeyEncryptionKeyProvider } from '../src/crypto/kek-provider.js';
@@ -28,8 +27,7 @@ describe.each(DATABASE_KINDS)('vault credentials on %s', (kind) => {
 
   afterAll(async () => {
     await ds?.destroy();
-    if (kind === 'postgres') await dropTestSchemas(db.schemaPrefix);
-    rmSync(db.dataDir, { recursive: true, force: true });
+    await db.drop();
   });
 
   it('stores, resolves (also after a restart) and destroys', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,12 +14,28 @@ export const DATABASE_KINDS: readonly DatabaseKind[] = ['sqlite', 'postgres'];
  * Environment for a fresh, isolated database of either kind: a new SQLite data dir, or
  * a new schema prefix in the shared PostgreSQL (dropped by `dropTestSchemas`).
  */
-export function databaseEnv(kind: DatabaseKind): { env: Record<string, string>; dataDir: string; schemaPrefix: string } {
+export interface TestDatabase {
+  readonly env: Record<string, string>;
+  readonly dataDir: string;
+  readonly schemaPrefix: string;
+  /** Removes what the test created: its schemas and its data dir. */
+  drop(): Promise<void>;
+}
+
+export function databaseEnv(kind: DatabaseKind): TestDatabase {
   const dataDir = mkdtempSync(join(tmpdir(), 'vmcp-data-'));
   const schemaPrefix = uniqueName('vt_');
   const env: Record<string, string> = { VMCP_DATA_DIR: dataDir, VMCP_DB_SCHEMA_PREFIX: schemaPrefix };
   if (kind === 'postgres') env.DATABASE_URL = TEST_DATABASE_URL;
-  return { env, dataDir, schemaPrefix };
+  return {
+    env,
+    dataDir,
+    schemaPrefix,
+    async drop() {
+      if (kind === 'postgres') await dropTestSchemas(schemaPrefix);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Drops every schema a test created under its prefix. */

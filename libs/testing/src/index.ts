@@ -2,7 +2,7 @@ export { freePort, waitFor, uniqueName } from './ports.js';
 export { startNatsServer, natsUsers, NATS_PERMISSIONS_FILE } from './nats-server.js';
 export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
 export { databaseEnv, dropTestSchemas, TEST_DATABASE_URL, DATABASE_KINDS } from './databases.js';
-export type { DatabaseKind } from './databases.js';
+export type { DatabaseKind, TestDatabase } from './databases.js';
 export { api } from './api-client.js';
 export type { ApiClient, ApiResponse } from './api-client.js';
 export { startStack, SERVICES } from './stack.js';

@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import pg from 'pg';
-import { databaseEnv, dropTestSchemas, TEST_DATABASE_URL, type DatabaseKind } from './databases.js';
+import { databaseEnv, TEST_DATABASE_URL, type DatabaseKind } from './databases.js';
 import { freePort, uniqueName, waitFor } from './ports.js';
 
 export const SERVICES = ['policy', 'vault', 'executor', 'audit', 'edge'] as const;
@@ -131,8 +130,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const close = async () => {
     await Promise.allSettled(SERVICES.map((s) => stop(s, 'SIGTERM')));
-    if (options.database === 'postgres') await dropTestSchemas(db.schemaPrefix).catch(() => undefined);
-    rmSync(db.dataDir, { recursive: true, force: true });
+    await db.drop().catch(() => undefined);
   };
 
   try {
