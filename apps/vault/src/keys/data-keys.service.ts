@@ -1,19 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { nowIso, DataSource } from '@vmcp/persistence';
-import { dataKeyAad } from '../crypto/envelope.js';
-import { KEK_PROVIDER, type KeyEncryptionKeyProvider } from '../crypto/kek-provider.js';
+import { DataSource, nowIso } from '@vmcp/persistence';
+import { KEY_BYTES } from '../crypto/aes-gcm.crypto.js';
+import { unwrapDataKey, wrapDataKey } from './data-key.crypto.js';
+import { KEK_PROVIDER, type KeyEncryptionKeyProvider } from './key-encryption-key.provider.js';
 import { TenantKeyEntity } from './tenant-key.entity.js';
 
 export interface DataKey {
   readonly version: number;
+  /** Shared with the cache: use it, never change or zero it. */
   readonly key: Buffer;
 }
 
-/** Per-tenant data keys: created on first use, unwrapped once and kept in memory. */
+/**
+ * Per-tenant data keys: version 1 is created on the tenant's first store; each key is
+ * unwrapped once and then kept in memory, so a resolve costs no key-encryption-key call.
+ */
 @Injectable()
 export class DataKeysService {
-  private readonly cache = new Map<string, Buffer>();
+  private readonly unwrapped = new Map<string, Buffer>();
   private readonly creating = new Map<string, Promise<DataKey>>();
 
   constructor(
@@ -21,10 +26,11 @@ export class DataKeysService {
     @Inject(KEK_PROVIDER) private readonly kek: KeyEncryptionKeyProvider,
   ) {}
 
-  /** The key new writes of this tenant use (its newest version), created if missing. */
+  /** The key new credentials of this tenant are sealed with: its newest version, created if it has none. */
   async current(tenantId: string): Promise<DataKey> {
-    const latest = await this.ds.getRepository(TenantKeyEntity).findOne({ where: { tenant_id: tenantId }, order: { version: 'DESC' } });
-    if (latest) return { version: latest.version, key: await this.unwrap(latest) };
+    // Read every time rather than cached: a version added by another replica takes effect at once.
+    const newest = await this.repo().findOne({ where: { tenant_id: tenantId }, order: { version: 'DESC' } });
+    if (newest) return { version: newest.version, key: await this.unwrap(newest) };
     let pending = this.creating.get(tenantId);
     if (!pending) {
       pending = this.create(tenantId, 1).finally(() => this.creating.delete(tenantId));
@@ -33,45 +39,50 @@ export class DataKeysService {
     return pending;
   }
 
-  /** A specific version, for reading rows written under it. */
-  async version(tenantId: string, version: number): Promise<Buffer | undefined> {
-    const cached = this.cache.get(`${tenantId}:${version}`);
+  /** The key of one version, to open what was sealed under it; undefined when the tenant has no such key. */
+  async find(tenantId: string, version: number): Promise<Buffer | undefined> {
+    const cached = this.unwrapped.get(cacheKey(tenantId, version));
     if (cached) return cached;
-    const row = await this.ds.getRepository(TenantKeyEntity).findOneBy({ tenant_id: tenantId, version });
+    const row = await this.repo().findOneBy({ tenant_id: tenantId, version });
     return row ? this.unwrap(row) : undefined;
   }
 
   private async unwrap(row: TenantKeyEntity): Promise<Buffer> {
-    const id = `${row.tenant_id}:${row.version}`;
-    const cached = this.cache.get(id);
+    const id = cacheKey(row.tenant_id, row.version);
+    const cached = this.unwrapped.get(id);
     if (cached) return cached;
-    const key = await this.kek.unwrap(
-      { nonce: Buffer.from(row.nonce, 'base64'), ciphertext: Buffer.from(row.wrapped_key, 'base64') },
-      dataKeyAad(row.tenant_id, row.version),
-    );
-    this.cache.set(id, key);
+    const key = await unwrapDataKey(this.kek, row.tenant_id, row.version, Buffer.from(row.wrapped_key, 'base64'));
+    this.unwrapped.set(id, key);
     return key;
   }
 
   private async create(tenantId: string, version: number): Promise<DataKey> {
-    const key = randomBytes(32);
-    const wrapped = await this.kek.wrap(key, dataKeyAad(tenantId, version));
-    const repo = this.ds.getRepository(TenantKeyEntity);
+    const key = randomBytes(KEY_BYTES);
+    const wrapped = await wrapDataKey(this.kek, tenantId, version, key);
     try {
-      await repo.insert({
+      await this.repo().insert({
         tenant_id: tenantId,
         version,
         kek_id: this.kek.id,
-        nonce: wrapped.nonce.toString('base64'),
-        wrapped_key: wrapped.ciphertext.toString('base64'),
+        wrapped_key: wrapped.toString('base64'),
         created_at: nowIso(),
       });
-    } catch {
-      // Another replica created it first: use theirs so every row agrees.
-      const row = await repo.findOneByOrFail({ tenant_id: tenantId, version });
-      return { version, key: await this.unwrap(row) };
+    } catch (err) {
+      // Another replica created this version first: use theirs, so every credential of the
+      // tenant is sealed under the one key that is stored.
+      const theirs = await this.repo().findOneBy({ tenant_id: tenantId, version });
+      if (!theirs) throw err;
+      return { version, key: await this.unwrap(theirs) };
     }
-    this.cache.set(`${tenantId}:${version}`, key);
+    this.unwrapped.set(cacheKey(tenantId, version), key);
     return { version, key };
   }
+
+  private repo() {
+    return this.ds.getRepository(TenantKeyEntity);
+  }
+}
+
+function cacheKey(tenantId: string, version: number): string {
+  return `${tenantId}|${version}`;
 }

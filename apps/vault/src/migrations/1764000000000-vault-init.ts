@@ -1,5 +1,9 @@
 import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
 
+/**
+ * The vault's tables. Binary values (nonces, ciphertexts, wrapped keys) are base64 text,
+ * so one schema works unchanged on SQLite and PostgreSQL.
+ */
 export class VaultInit1764000000000 implements MigrationInterface {
   name = 'VaultInit1764000000000';
 
@@ -10,9 +14,8 @@ export class VaultInit1764000000000 implements MigrationInterface {
         columns: [
           { name: 'tenant_id', type: 'varchar', length: '64', isPrimary: true },
           { name: 'version', type: 'integer', isPrimary: true },
-          { name: 'kek_id', type: 'varchar', length: '32' },
-          { name: 'nonce', type: 'varchar', length: '32' },
-          { name: 'wrapped_key', type: 'varchar', length: '128' },
+          { name: 'kek_id', type: 'varchar', length: '255' },
+          { name: 'wrapped_key', type: 'text' },
           { name: 'created_at', type: 'varchar', length: '40' },
         ],
       }),

@@ -2,15 +2,14 @@ import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { ping } from '@vmcp/contracts';
 import { serveRpc } from '@vmcp/messaging';
-import { DataSource, pingDataSource } from '@vmcp/persistence';
-import { VMCP_VERSION } from '@vmcp/telemetry';
+import { PingHandler } from './ping.handler.js';
 
 @Controller()
 export class PingController {
-  constructor(private readonly ds: DataSource) {}
+  constructor(private readonly handler: PingHandler) {}
 
   @MessagePattern(ping.vault.subject)
   ping(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
-    return serveRpc(ping.vault, data, ctx, async () => ({ service: 'vault' as const, ready: await pingDataSource(this.ds), version: VMCP_VERSION }));
+    return serveRpc(ping.vault, data, ctx, () => this.handler.execute());
   }
 }

@@ -1,0 +1,93 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { newId, ping, vault } from '@vmcp/contracts';
+import { Bus } from '@vmcp/messaging';
+import { databaseEnv, startInProcessService, startNatsServer, type InProcessService, type NatsServerHandle } from '@vmcp/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VaultModule } from '../src/vault.module.js';
+
+// The vault as production wires it (VaultModule, Nest NATS transport, queue group) on a
+// private nats-server: the service subjects are fixed, so a shared server would mix runs.
+
+const SECRET = 'bus-secret-7d03b5e2';
+
+describe('vault over the bus', () => {
+  let nats: NatsServerHandle;
+  let service: InProcessService;
+  let client: Bus;
+  const db = databaseEnv('sqlite');
+
+  beforeAll(async () => {
+    nats = await startNatsServer({ jetstream: false });
+    service = await startInProcessService({
+      service: 'vault',
+      natsUrl: nats.url,
+      env: { ...db.env, VMCP_MASTER_KEY: randomBytes(32).toString('base64') },
+      module: (core) => VaultModule.forRoot(core),
+    });
+    client = await Bus.connect({ url: nats.url, name: 'vault-test-client', timeoutMs: 3000 });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await service?.close();
+    await nats?.stop();
+    await db.drop();
+  });
+
+  /** Sends bytes as any NATS client could, bypassing the Bus's own validation. */
+  async function raw(subject: string, body: string): Promise<unknown> {
+    return (await client.connection.request(subject, body, { timeout: 3000 })).json();
+  }
+
+  it('answers malformed and foreign input with INVALID_ARGUMENT, never a timeout, echoing no secret', async () => {
+    const subjects = [vault.storeCredential, vault.resolveCredential, vault.destroyCredential, ping.vault].map((r) => r.subject);
+    for (const subject of subjects) {
+      expect(await raw(subject, 'not json{')).toEqual({ error: { code: 'INVALID_ARGUMENT', message: 'request body is not valid JSON' } });
+    }
+    const valid = { tenant_id: newId('ten'), account_id: newId('ca'), auth_type: 'bearer_token', secret: { token: SECRET } };
+    const foreign: object[] = [
+      { ...valid, extra: SECRET },
+      { ...valid, tenant_id: 'acme' },
+      { ...valid, account_id: `ca_${SECRET}!` },
+      { ...valid, secret: { token: SECRET, cookie: SECRET } },
+      { ...valid, auth_type: 'api_key' },
+      [valid],
+      {},
+    ];
+    for (const body of foreign) {
+      const reply = await raw(vault.storeCredential.subject, JSON.stringify(body));
+      expect(reply).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+      expect(JSON.stringify(reply)).not.toContain(SECRET);
+    }
+    expect(await raw(vault.resolveCredential.subject, JSON.stringify({ tenant_id: valid.tenant_id, account_id: valid.account_id, secret: 1 }))).toMatchObject({
+      error: { code: 'INVALID_ARGUMENT' },
+    });
+    expect(await raw(ping.vault.subject, JSON.stringify({ probe: true }))).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+    // Nothing of the refused requests was stored.
+    await expect(client.request(vault.resolveCredential, { tenant_id: valid.tenant_id, account_id: valid.account_id })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('stores, resolves and destroys through the Bus, for the owning tenant only', async () => {
+    const tenant = newId('ten');
+    const account_id = newId('ca');
+    const secret = { headers: { 'X-Upstream-Key': SECRET } };
+    expect(await client.request(vault.storeCredential, { tenant_id: tenant, account_id, auth_type: 'custom_headers', secret })).toEqual({
+      stored: true,
+      key_version: 1,
+    });
+    expect(await client.request(vault.resolveCredential, { tenant_id: tenant, account_id })).toEqual({ auth_type: 'custom_headers', secret });
+    await expect(client.request(vault.resolveCredential, { tenant_id: newId('ten'), account_id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await client.request(vault.destroyCredential, { tenant_id: tenant, account_id })).toEqual({ destroyed: true });
+    await expect(client.request(vault.resolveCredential, { tenant_id: tenant, account_id })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: `no credential stored for account ${account_id}`,
+    });
+  });
+
+  it('answers its ping as ready', async () => {
+    expect(await client.request(ping.vault, {})).toMatchObject({ service: 'vault', ready: true });
+  });
+});
