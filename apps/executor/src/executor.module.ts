@@ -1,11 +1,28 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { ConnectorsOptions } from '@vmcp/connectors';
+import { Bus } from '@vmcp/messaging';
 import { coreModule, type Core } from '@vmcp/runtime';
-import { ToolsController } from './tools/tools.controller.js';
-import { UpstreamsService } from './tools/upstreams.service.js';
+import { CallToolController } from './call-tool/call-tool.controller.js';
+import { CallToolHandler } from './call-tool/call-tool.handler.js';
+import { ConnectorRegistry } from './connectors/connector-registry.service.js';
+import { EvictOnChangeListener } from './evict-on-change/evict-on-change.listener.js';
+import { ListToolsController } from './list-tools/list-tools.controller.js';
+import { ListToolsHandler } from './list-tools/list-tools.handler.js';
+import { PingController } from './ping/ping.controller.js';
 
 @Module({})
 export class ExecutorModule {
-  static forRoot(core: Core): DynamicModule {
-    return { module: ExecutorModule, imports: [coreModule(core)], controllers: [ToolsController], providers: [UpstreamsService] };
+  static forRoot(core: Core, connectors: ConnectorsOptions = {}): DynamicModule {
+    return {
+      module: ExecutorModule,
+      imports: [coreModule(core)],
+      controllers: [ListToolsController, CallToolController, PingController],
+      providers: [
+        { provide: ConnectorRegistry, useFactory: (bus: Bus) => new ConnectorRegistry(bus, connectors), inject: [Bus] },
+        ListToolsHandler,
+        CallToolHandler,
+        EvictOnChangeListener,
+      ],
+    };
   }
 }

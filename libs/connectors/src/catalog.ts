@@ -20,6 +20,11 @@ export const mcpConnectorInfo: ConnectorInfo = {
   dynamic_tools: true,
   validateSettings(settings) {
     if (!settings.url) return 'settings.url is required for the mcp connector';
+    // The executor refuses such a URL: credentials belong in connected accounts, not in settings.
+    if (URL.canParse(settings.url)) {
+      const url = new URL(settings.url);
+      if (url.username || url.password) return 'settings.url must not contain credentials; use the connection\'s auth type';
+    }
     return undefined;
   },
 };

@@ -64,15 +64,21 @@ export class SessionPool<S, T> {
     return this.entries.size;
   }
 
+  /** The pooled session for the key, lent at once; undefined when it has to be opened first. */
+  tryAcquire(key: string): Lease<S> | undefined {
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    // Most recently used last: the first entry is the one to drop at the cap.
+    this.entries.delete(key);
+    this.entries.set(key, hit);
+    return this.lend(hit);
+  }
+
+  /** The pooled session for the key, opened by `open` if there is none (one open for concurrent callers). */
   async acquire(key: string, tags: T, open: () => Promise<S>): Promise<Lease<S>> {
     for (let round = 0; round < MAX_OPEN_ROUNDS; round++) {
-      const hit = this.entries.get(key);
-      if (hit) {
-        // Most recently used last: the first entry is the one to drop at the cap.
-        this.entries.delete(key);
-        this.entries.set(key, hit);
-        return this.lend(hit);
-      }
+      const hit = this.tryAcquire(key);
+      if (hit) return hit;
       const entry = await (this.opening.get(key) ?? this.startOpening(key, tags, open)).promise;
       if (!entry.retired) return this.lend(entry);
     }

@@ -1,0 +1,64 @@
+import { Writable } from 'node:stream';
+import { executor, newId, VmcpError, type CallToolResult, type ConnectionTarget } from '@vmcp/contracts';
+import type { CallToolOptions, Connector, ConnectorContext } from '@vmcp/connectors';
+import { createLogger } from '@vmcp/telemetry';
+import { describe, expect, it } from 'vitest';
+import type { ConnectorRegistry } from '../connectors/connector-registry.service.js';
+import { CallToolHandler } from './call-tool.handler.js';
+
+const connection: ConnectionTarget = { id: newId('conn'), name: 'crm', connector: 'mcp', auth_type: 'bearer_token', settings: { url: 'http://127.0.0.1:1/mcp' } };
+
+const RICH: CallToolResult = {
+  content: [
+    { type: 'text', text: 'hi', annotations: { audience: ['user'] } },
+    { type: 'image', data: 'AAAA', mimeType: 'image/png' },
+    { type: 'audio', data: 'BBBB', mimeType: 'audio/wav' },
+    { type: 'resource_link', uri: 'file:///a.txt', name: 'a.txt' },
+    { type: 'resource', resource: { uri: 'mem://1', blob: 'AAEC' } },
+    { type: 'some_future_block', payload: { x: 1 } },
+  ],
+  structuredContent: { n: 1 },
+  isError: false,
+  _meta: { 'example.com/k': 'v' },
+  unknown_top_level: true,
+};
+
+function setup(callTool: Connector['callTool']) {
+  const lines: string[] = [];
+  const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) });
+  const registry = { for: () => ({ callTool }) } as unknown as ConnectorRegistry;
+  return { handler: new CallToolHandler(registry, createLogger('executor', 'info', sink)), lines };
+}
+
+const request = (over: Partial<Parameters<CallToolHandler['handle']>[0]> = {}) => ({
+  tenant_id: newId('ten'),
+  execution_id: newId('exe'),
+  connection,
+  account_id: newId('ca'),
+  tool_name: 'lookup',
+  arguments: { query: 'private-argument' },
+  timeout_ms: 1500,
+  ...over,
+});
+
+describe('CallToolHandler', () => {
+  it('runs the call with the account and timeout of the request and returns the result untouched', async () => {
+    const seen: Array<[ConnectorContext, string, Record<string, unknown>, CallToolOptions]> = [];
+    const { handler } = setup(async (ctx, name, args, options) => (seen.push([ctx, name, args, options]), RICH));
+    const req = request();
+    const reply = await handler.handle(req);
+    expect(reply.result).toBe(RICH);
+    expect(seen).toEqual([[{ tenantId: req.tenant_id, connection, accountId: req.account_id }, 'lookup', { query: 'private-argument' }, { timeoutMs: 1500 }]]);
+    // What goes back on the bus keeps every field, known or not.
+    expect(executor.callTool.reply.parse(reply)).toEqual({ result: RICH });
+  });
+
+  it('logs a failure with ids and code only, and passes the error on', async () => {
+    const { handler, lines } = setup(() => Promise.reject(new VmcpError('DEADLINE_EXCEEDED', 'upstream of connection "crm" did not answer in time')));
+    const req = request();
+    await expect(handler.handle(req)).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    const logged = JSON.parse(lines.join('')) as Record<string, unknown>;
+    expect(logged).toMatchObject({ level: 'warn', execution_id: req.execution_id, connection_id: connection.id, tool_name: 'lookup', code: 'DEADLINE_EXCEEDED' });
+    expect(lines.join('')).not.toContain('private-argument');
+  });
+});
