@@ -48,7 +48,9 @@ export function natsUsers(): { serverEnv: Record<string, string>; users: Record<
   const serverEnv: Record<string, string> = {};
   const users: Record<string, { user: string; password: string }> = {};
   for (const service of ['edge', 'policy', 'vault', 'executor', 'audit']) {
-    const password = randomBytes(18).toString('base64url');
+    // nats-server parses an environment value like a config token: one that starts with a
+    // digit or '-' becomes a number and the login fails. A letter first keeps it a string.
+    const password = `p${randomBytes(18).toString('hex')}`;
     serverEnv[`VMCP_NATS_${service.toUpperCase()}_PASSWORD`] = password;
     users[service] = { user: service, password };
   }
