@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Type prefixes of every opaque id (API.md). */
-export const ID_PREFIXES = ['ten', 'key', 'conn', 'ca', 'cfg', 'tok', 'exe', 'evt'] as const;
+export const ID_PREFIXES = ['ten', 'key', 'conn', 'ca', 'cfg', 'tok', 'exe', 'evt', 'rot'] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -40,3 +40,5 @@ export const AccountId = idSchema('ca');
 export const ConfigId = idSchema('cfg');
 export const TokenId = idSchema('tok');
 export const ExecutionId = idSchema('exe');
+/** A key-rotation job of the vault. */
+export const KeyRotationId = idSchema('rot');

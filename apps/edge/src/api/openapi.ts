@@ -37,7 +37,9 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
         default: errorResponse,
       },
     };
-    if (route.auth !== 'none') op.security = [{ [route.auth === 'admin' ? 'adminKey' : 'tenantKey']: [] }];
+    // Several entries mean any one of them will do.
+    if (route.auth === 'admin_or_tenant') op.security = [{ adminKey: [] }, { tenantKey: [] }];
+    else if (route.auth !== 'none') op.security = [{ [route.auth === 'admin' ? 'adminKey' : 'tenantKey']: [] }];
     if (route.body) {
       op.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(route.body, 'input') } } };
     }

@@ -1,4 +1,4 @@
-import { StaticAuth, staticAuthMatches, VmcpError, type AuthType } from '@vmcp/contracts';
+import { AuthType, StaticAuth, staticAuthMatches, VmcpError } from '@vmcp/contracts';
 import { additionalData, DecryptError, open, seal, type Sealed } from '../crypto/aes-gcm.crypto.js';
 
 /** What a sealed credential belongs to. All of it is authenticated, none of it is secret. */
@@ -31,6 +31,46 @@ export function sealCredential(dataKey: Buffer, binding: CredentialBinding, secr
   const plaintext = Buffer.from(JSON.stringify(secret), 'utf8');
   try {
     return seal(dataKey, plaintext, credentialAad(binding));
+  } finally {
+    plaintext.fill(0);
+  }
+}
+
+/**
+ * The binding of a stored credential row, as the vault reads it back: the one place that
+ * maps columns to additional data. Undefined for an auth type this build does not know.
+ */
+export function storedCredentialBinding(row: {
+  readonly tenant_id: string;
+  readonly account_id: string;
+  readonly key_version: number;
+  readonly auth_type: string;
+}): CredentialBinding | undefined {
+  const authType = AuthType.safeParse(row.auth_type);
+  if (!authType.success) return undefined;
+  return { tenantId: row.tenant_id, accountId: row.account_id, keyVersion: row.key_version, authType: authType.data };
+}
+
+/**
+ * Moves a sealed credential to another key (a data-key rotation): opens it under `from`,
+ * seals the same plaintext bytes under `to` with a fresh nonce. It never parses the
+ * plaintext, so it works for every kind of credential (static secrets, OAuth token sets, …),
+ * and the plaintext is zeroed before it returns. Throws `undecryptableCredential` when
+ * `from` does not open it.
+ */
+export function resealCredential(
+  from: { readonly key: Buffer; readonly binding: CredentialBinding; readonly sealed: Sealed },
+  to: { readonly key: Buffer; readonly binding: CredentialBinding },
+): Sealed {
+  let plaintext: Buffer;
+  try {
+    plaintext = open(from.key, from.sealed, credentialAad(from.binding));
+  } catch (err) {
+    if (err instanceof DecryptError) throw undecryptableCredential(from.binding.accountId);
+    throw err;
+  }
+  try {
+    return seal(to.key, plaintext, credentialAad(to.binding));
   } finally {
     plaintext.fill(0);
   }

@@ -47,7 +47,17 @@ export function open(key: Buffer, sealed: Sealed, aad: string): Buffer {
     const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(ciphertext.subarray(ciphertext.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - TAG_BYTES)), decipher.final()]);
+    // The pieces hold plaintext too (even when the tag then fails): only the returned
+    // buffer, which the caller zeroes, outlives this call.
+    const body = decipher.update(ciphertext.subarray(0, ciphertext.length - TAG_BYTES));
+    try {
+      const tail = decipher.final();
+      const plaintext = Buffer.concat([body, tail]);
+      tail.fill(0);
+      return plaintext;
+    } finally {
+      body.fill(0);
+    }
   } catch {
     throw new DecryptError();
   }

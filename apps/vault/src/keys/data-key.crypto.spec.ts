@@ -9,7 +9,7 @@ describe('tenant data keys wrapped by the key-encryption key', () => {
 
   it('unwraps for the same tenant and version, and the blob does not contain the key', async () => {
     const wrapped = await wrapDataKey(kek, 'ten_a', 1, dataKey);
-    expect((await unwrapDataKey(kek, 'ten_a', 1, wrapped)).equals(dataKey)).toBe(true);
+    expect((await unwrapDataKey(kek, 'ten_a', 1, wrapped, kek.id)).equals(dataKey)).toBe(true);
     expect(wrapped.includes(dataKey)).toBe(false);
     expect(wrapped).toHaveLength(12 + 32 + 16);
     expect(dataKeyAad('ten_a', 1)).toBe('vmcp:dek:v1|ten_a|1');
@@ -20,18 +20,31 @@ describe('tenant data keys wrapped by the key-encryption key', () => {
     const tampered = Buffer.from(wrapped);
     tampered[20]! ^= 0x01;
     const attempts = [
-      unwrapDataKey(kek, 'ten_b', 1, wrapped),
-      unwrapDataKey(kek, 'ten_a', 2, wrapped),
-      unwrapDataKey(new LocalKeyEncryptionKeyProvider(randomBytes(32)), 'ten_a', 1, wrapped),
-      unwrapDataKey(kek, 'ten_a', 1, tampered),
-      unwrapDataKey(kek, 'ten_a', 1, wrapped.subarray(0, 12)),
+      unwrapDataKey(kek, 'ten_b', 1, wrapped, kek.id),
+      unwrapDataKey(kek, 'ten_a', 2, wrapped, kek.id),
+      unwrapDataKey(kek, 'ten_a', 1, tampered, kek.id),
+      unwrapDataKey(kek, 'ten_a', 1, wrapped.subarray(0, 12), kek.id),
     ];
     for (const attempt of attempts) await expect(attempt).rejects.toBeInstanceOf(DataKeyUnwrapError);
-    const err = await unwrapDataKey(kek, 'ten_b', 1, wrapped).catch((e: DataKeyUnwrapError) => e);
+    const err = await unwrapDataKey(kek, 'ten_b', 1, wrapped, kek.id).catch((e: DataKeyUnwrapError) => e);
     expect(err).toMatchObject({
       code: 'FAILED_PRECONDITION',
       message: 'data key v1 of tenant ten_b cannot be unwrapped (wrong master key, tenant or version, or tampered key data)',
     });
+  });
+
+  it('refuses a key wrapped by another master key, naming the missing key, or by a key with the same id that differs', async () => {
+    const wrapped = await wrapDataKey(kek, 'ten_a', 1, dataKey);
+    const stranger = new LocalKeyEncryptionKeyProvider(randomBytes(32));
+    const err = await unwrapDataKey(stranger, 'ten_a', 1, wrapped, kek.id).catch((e: DataKeyUnwrapError) => e);
+    expect(err).toBeInstanceOf(DataKeyUnwrapError);
+    expect(err).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      missingKekId: kek.id,
+      message: expect.stringContaining(`wrapped by master key ${kek.id}, which this vault does not hold (keep it in VMCP_MASTER_KEY_PREVIOUS`),
+    });
+    // A row whose kek_id was changed to the stranger's own id still does not authenticate.
+    await expect(unwrapDataKey(stranger, 'ten_a', 1, wrapped, stranger.id)).rejects.toMatchObject({ missingKekId: undefined, code: 'FAILED_PRECONDITION' });
   });
 
   it('passes a provider outage through as it is, not as tampering', async () => {
@@ -42,7 +55,7 @@ describe('tenant data keys wrapped by the key-encryption key', () => {
         throw new Error('kms unreachable');
       },
     };
-    await expect(unwrapDataKey(down, 'ten_a', 1, Buffer.alloc(60))).rejects.toThrow('kms unreachable');
+    await expect(unwrapDataKey(down, 'ten_a', 1, Buffer.alloc(60), 'kms-test')).rejects.toThrow('kms unreachable');
   });
 
   it('accepts only a 32-byte master key, and keeps its own copy of it', async () => {
@@ -51,6 +64,6 @@ describe('tenant data keys wrapped by the key-encryption key', () => {
     const local = new LocalKeyEncryptionKeyProvider(master);
     const wrapped = await wrapDataKey(local, 'ten_a', 1, dataKey);
     master.fill(0);
-    expect((await unwrapDataKey(local, 'ten_a', 1, wrapped)).equals(dataKey)).toBe(true);
+    expect((await unwrapDataKey(local, 'ten_a', 1, wrapped, local.id)).equals(dataKey)).toBe(true);
   });
 });

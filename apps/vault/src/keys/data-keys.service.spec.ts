@@ -12,7 +12,7 @@ function counting(inner: KeyEncryptionKeyProvider) {
   const kek: KeyEncryptionKeyProvider = {
     id: inner.id,
     wrap: (key, aad) => (calls.wrap++, inner.wrap(key, aad)),
-    unwrap: (blob, aad) => (calls.unwrap++, inner.unwrap(blob, aad)),
+    unwrap: (blob, aad, kekId) => (calls.unwrap++, inner.unwrap(blob, aad, kekId)),
   };
   return { kek, calls };
 }
@@ -40,7 +40,8 @@ describe('per-tenant data keys (SQLite)', () => {
     expect(calls.wrap).toBe(1);
     const rows = await rowsOf(tenant);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ tenant_id: tenant, version: 1, kek_id: 'local-v1' });
+    expect(rows[0]).toMatchObject({ tenant_id: tenant, version: 1, kek_id: local.id });
+    expect(local.id).toMatch(/^local:[0-9a-f]{16}$/);
     expect(String(rows[0]!.wrapped_key)).not.toContain(all[0]!.key.toString('base64'));
   });
 
@@ -90,6 +91,27 @@ describe('per-tenant data keys (SQLite)', () => {
     await expect(keys.current(thief)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringContaining(`tenant ${thief}`) });
     await expect(keys.find(thief, 1)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
     const wrongMaster = new DataKeysService(f.ds, new LocalKeyEncryptionKeyProvider(randomBytes(32)));
-    await expect(wrongMaster.current(owner)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringContaining('wrong master key') });
+    await expect(wrongMaster.current(owner)).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      message: expect.stringContaining(`wrapped by master key ${local.id}, which this vault does not hold`),
+    });
+  });
+
+  it('rotates to the next version: new writes use it, the old one still opens, racing rotations make one version', async () => {
+    const tenant = newId('ten');
+    const keys = new DataKeysService(f.ds, local);
+    await expect(keys.rotate(tenant)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: `tenant ${tenant} has no data key yet: one is created with its first credential` });
+    const v1 = await keys.current(tenant);
+    const v2 = await keys.rotate(tenant);
+    expect(v2.version).toBe(2);
+    expect(v2.key.equals(v1.key)).toBe(false);
+    // Another replica (its own cache) sees the new version at once, and still opens the old.
+    const replica = new DataKeysService(f.ds, local);
+    expect((await replica.current(tenant)).key.equals(v2.key)).toBe(true);
+    expect((await replica.find(tenant, 1))?.equals(v1.key)).toBe(true);
+    const results = await Promise.allSettled([keys.rotate(tenant), replica.rotate(tenant)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'ALREADY_EXISTS' } });
+    expect((await rowsOf(tenant)).map((r) => Number(r.version)).sort()).toEqual([1, 2, 3]);
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { VmcpError } from '@vmcp/contracts';
 import { DataSource, nowIso } from '@vmcp/persistence';
 import { KEY_BYTES } from '../crypto/aes-gcm.crypto.js';
 import { unwrapDataKey, wrapDataKey } from './data-key.crypto.js';
@@ -47,16 +48,35 @@ export class DataKeysService {
     return row ? this.unwrap(row) : undefined;
   }
 
+  /**
+   * Adds the tenant's next data-key version, which new writes use at once (`current` reads the
+   * newest). Older versions stay, so what is sealed under them stays readable until re-encrypted.
+   */
+  async rotate(tenantId: string): Promise<DataKey> {
+    const newest = await this.repo().findOne({ where: { tenant_id: tenantId }, order: { version: 'DESC' } });
+    if (!newest) throw new VmcpError('FAILED_PRECONDITION', `tenant ${tenantId} has no data key yet: one is created with its first credential`);
+    const version = newest.version + 1;
+    try {
+      return await this.create(tenantId, version, { mustBeNew: true });
+    } catch (err) {
+      // Two rotations raced for the same version: the other one won, this one stops.
+      if (await this.repo().existsBy({ tenant_id: tenantId, version })) {
+        throw new VmcpError('ALREADY_EXISTS', `data key v${version} of tenant ${tenantId} was just created by a concurrent rotation`);
+      }
+      throw err;
+    }
+  }
+
   private async unwrap(row: TenantKeyEntity): Promise<Buffer> {
     const id = cacheKey(row.tenant_id, row.version);
     const cached = this.unwrapped.get(id);
     if (cached) return cached;
-    const key = await unwrapDataKey(this.kek, row.tenant_id, row.version, Buffer.from(row.wrapped_key, 'base64'));
+    const key = await unwrapDataKey(this.kek, row.tenant_id, row.version, Buffer.from(row.wrapped_key, 'base64'), row.kek_id);
     this.unwrapped.set(id, key);
     return key;
   }
 
-  private async create(tenantId: string, version: number): Promise<DataKey> {
+  private async create(tenantId: string, version: number, options: { mustBeNew?: boolean } = {}): Promise<DataKey> {
     const key = randomBytes(KEY_BYTES);
     const wrapped = await wrapDataKey(this.kek, tenantId, version, key);
     try {
@@ -68,6 +88,8 @@ export class DataKeysService {
         created_at: nowIso(),
       });
     } catch (err) {
+      key.fill(0); // never stored: nothing was sealed under it
+      if (options.mustBeNew) throw err;
       // Another replica created this version first: use theirs, so every credential of the
       // tenant is sealed under the one key that is stored.
       const theirs = await this.repo().findOneBy({ tenant_id: tenantId, version });

@@ -1,7 +1,11 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** A tenant's data key, wrapped by the key-encryption key; one row per version, never updated. */
+/**
+ * A tenant's data key, wrapped by the key-encryption key; one row per version. Only a
+ * master-key rotation changes a row (same data key, wrapped again), never its key bytes.
+ */
 @Entity({ name: 'tenant_keys' })
+@Index('tenant_keys_kek', ['kek_id'])
 export class TenantKeyEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   tenant_id!: string;
@@ -9,7 +13,7 @@ export class TenantKeyEntity {
   @PrimaryColumn({ type: 'integer' })
   version!: number;
 
-  /** Which KeyEncryptionKeyProvider wrapped it (`local-v1`, later a KMS key). */
+  /** Which key-encryption key wrapped it: `local:` + fingerprint of a master key, later a KMS key id. */
   @Column({ type: 'varchar', length: 255 })
   kek_id!: string;
 
