@@ -50,6 +50,7 @@ export async function openDataSource(config: VmcpConfig, spec: DataSourceSpec): 
     };
   }
   const ds = await new DataSource(options).initialize();
+  if (db.kind === 'sqlite') serializeTransactions(ds);
   try {
     await migrate(ds, config);
   } catch (err) {
@@ -57,6 +58,22 @@ export async function openDataSource(config: VmcpConfig, spec: DataSourceSpec): 
     throw err;
   }
   return ds;
+}
+
+/**
+ * TypeORM talks to SQLite over one connection, where a second BEGIN while a transaction
+ * is open fails (TransactionAlreadyStartedError). Concurrent requests therefore take
+ * turns: each `ds.transaction` starts when the previous one has finished. A callback
+ * must use the manager it is given, never `ds.transaction` again (that would wait forever).
+ */
+function serializeTransactions(ds: DataSource): void {
+  const original = ds.transaction.bind(ds) as (...args: unknown[]) => Promise<unknown>;
+  let tail: Promise<unknown> = Promise.resolve();
+  ds.transaction = ((...args: unknown[]) => {
+    const run = tail.then(() => original(...args));
+    tail = run.catch(() => undefined);
+    return run;
+  }) as DataSource['transaction'];
 }
 
 async function migrate(ds: DataSource, config: VmcpConfig): Promise<void> {

@@ -12,6 +12,7 @@ export const SECRET_KEYS = [
   'password',
   'secret',
   'client_secret',
+  'signing_secret',
   'access_token',
   'refresh_token',
   'authorization',

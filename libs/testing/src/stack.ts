@@ -69,6 +69,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     VMCP_MASTER_KEY: randomBytes(32).toString('base64'),
     VMCP_AUDIT_STREAM: uniqueName('AUDIT_'),
     VMCP_REVOCATIONS_BUCKET: uniqueName('rev_'),
+    VMCP_EVENTS_STREAM: uniqueName('EVENTS_'),
     VMCP_BUS_TIMEOUT_MS: '3000',
     LOG_LEVEL: 'info',
     ...options.env,

@@ -1,0 +1,36 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import { webhooks } from '@vmcp/contracts';
+import { serveRpc } from '@vmcp/messaging';
+import { WebhooksService } from './webhooks.service.js';
+
+@Controller()
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @MessagePattern(webhooks.putWebhook.subject)
+  put(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
+    return serveRpc(webhooks.putWebhook, data, ctx, (req) => this.webhooks.put(req.tenant_id, req.url, req.events));
+  }
+
+  @MessagePattern(webhooks.getWebhook.subject)
+  get(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
+    return serveRpc(webhooks.getWebhook, data, ctx, (req) => this.webhooks.get(req.tenant_id));
+  }
+
+  @MessagePattern(webhooks.deleteWebhook.subject)
+  remove(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
+    return serveRpc(webhooks.deleteWebhook, data, ctx, (req) => this.webhooks.remove(req.tenant_id));
+  }
+
+  @MessagePattern(webhooks.rotateWebhookSecret.subject)
+  rotate(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
+    return serveRpc(webhooks.rotateWebhookSecret, data, ctx, (req) => this.webhooks.rotateSecret(req.tenant_id));
+  }
+
+  /** The executor's lookup before each delivery; the bus lets no other service ask. */
+  @MessagePattern(webhooks.deliveryTarget.subject)
+  deliveryTarget(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
+    return serveRpc(webhooks.deliveryTarget, data, ctx, (req) => this.webhooks.deliveryTarget(req.tenant_id));
+  }
+}
