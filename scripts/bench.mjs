@@ -4,4 +4,9 @@ import { bootstrap, build, ROOT, run } from './bootstrap.mjs';
 bootstrap(new URL(import.meta.url).pathname);
 build();
 const { join } = await import('node:path');
-process.exit(run(process.execPath, [join(ROOT, 'bench', 'tools-call.bench.mjs')]));
+let failed = 0;
+for (const bench of ['tools-call.bench.mjs', 'credential-resolve.bench.mjs']) {
+  console.log(`\n== ${bench}`);
+  if (run(process.execPath, [join(ROOT, 'bench', bench)]) !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);

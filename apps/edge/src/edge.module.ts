@@ -4,12 +4,16 @@ import { AccountsController } from './api/accounts.controller.js';
 import { ConfigsController } from './api/configs.controller.js';
 import { ConnectionsController } from './api/connections.controller.js';
 import { HealthController } from './api/health.controller.js';
+import { KeyRotationsController } from './api/key-rotations.controller.js';
 import { TenantsController } from './api/tenants.controller.js';
 import { ToolsController } from './api/tools.controller.js';
+import { WebhooksController } from './api/webhooks.controller.js';
 import { ApiPrincipalResolver } from './auth/api-principal.js';
 import { RevocationsService } from './auth/revocations.service.js';
 import { SessionTokensService } from './auth/session-tokens.service.js';
 import { McpController } from './mcp/mcp.controller.js';
+import { AuthorizationLinksService } from './oauth/authorization-links.service.js';
+import { OAuthRedirectsController } from './oauth/oauth-redirects.controller.js';
 import { ToolCallService } from './mcp/tool-call.service.js';
 
 @Module({})
@@ -25,9 +29,12 @@ export class EdgeModule {
         AccountsController,
         ConfigsController,
         ToolsController,
+        KeyRotationsController,
+        WebhooksController,
         McpController,
+        OAuthRedirectsController,
       ],
-      providers: [ApiPrincipalResolver, RevocationsService, SessionTokensService, ToolCallService],
+      providers: [ApiPrincipalResolver, RevocationsService, SessionTokensService, ToolCallService, AuthorizationLinksService],
     };
   }
 }

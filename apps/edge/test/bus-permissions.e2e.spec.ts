@@ -59,9 +59,9 @@ describe('least privilege on the bus', () => {
   });
 
   it('refuses the edge a plaintext credential, and the executor a session token', async () => {
-    const request = { tenant_id: newId('ten'), account_id: newId('ca') };
-    // The executor reaches the vault (which answers: no such credential)…
-    await expect((await as('executor')).request(vault.resolveCredential, request)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const request = { tenant_id: newId('ten'), account_id: newId('ca'), grant: 'a-grant-policy-never-signed' };
+    // The executor reaches the vault (which refuses: policy granted nothing for that account)…
+    await expect((await as('executor')).request(vault.resolveCredential, request)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     // …the edge never does.
     const edge = await as('edge');
     const refused = await edge.request(vault.resolveCredential, request).catch((e: { code?: string }) => e);

@@ -5,6 +5,7 @@ import { coreModule, type Core } from '@vmcp/runtime';
 import { CallToolController } from './call-tool/call-tool.controller.js';
 import { CallToolHandler } from './call-tool/call-tool.handler.js';
 import { ConnectorRegistry } from './connectors/connector-registry.service.js';
+import { WebhookDeliveryService } from './deliver-webhooks/webhook-delivery.service.js';
 import { EvictOnChangeListener } from './evict-on-change/evict-on-change.listener.js';
 import { ListToolsController } from './list-tools/list-tools.controller.js';
 import { ListToolsHandler } from './list-tools/list-tools.handler.js';
@@ -22,6 +23,7 @@ export class ExecutorModule {
         ListToolsHandler,
         CallToolHandler,
         EvictOnChangeListener,
+        WebhookDeliveryService,
       ],
     };
   }

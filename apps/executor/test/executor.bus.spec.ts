@@ -58,6 +58,8 @@ describe('executor over the bus', () => {
     settings: { url: upstream.url },
     ...over,
   });
+  // The executor treats grants as opaque: the vault checks them (see the vault's tests).
+  const grantFor = (accountId: string) => `grant-for-${accountId}-from-policy`;
   const account = (token: string) => {
     const id = newId('ca');
     vaultStore.set(id, { auth_type: 'bearer_token', secret: { token } });
@@ -65,7 +67,7 @@ describe('executor over the bus', () => {
   };
   const call = (target: ConnectionTarget, account_id: string, tool_name: string, args: Record<string, unknown> = {}, timeout_ms = 5000) =>
     asEdge
-      .request(executor.callTool, { tenant_id: tenant, execution_id: newId('exe'), connection: target, account_id, tool_name, arguments: args, timeout_ms }, { timeoutMs: timeout_ms + 1000 })
+      .request(executor.callTool, { tenant_id: tenant, execution_id: newId('exe'), connection: target, account_id, grant: grantFor(account_id), tool_name, arguments: args, timeout_ms }, { timeoutMs: timeout_ms + 1000 })
       .then((r) => r.result);
   const text = (r: CallToolResult) => r.content.map((c) => String(c.text ?? '')).join('\n');
 
@@ -80,6 +82,8 @@ describe('executor over the bus', () => {
         if (err) return;
         const req = vault.resolveCredential.request.parse(msg.json());
         vaultAsked.push(req);
+        // The executor passes policy's grant on, unchanged, for the account it names.
+        if (req.grant !== grantFor(req.account_id)) return msg.respond(JSON.stringify({ error: { code: 'FORBIDDEN', message: 'wrong grant' } }));
         if (req.account_id === silentAccount) return;
         const stored = vaultStore.get(req.account_id);
         msg.respond(JSON.stringify(stored ?? { error: { code: 'NOT_FOUND', message: 'no credential for this connected account' } }));
@@ -117,11 +121,11 @@ describe('executor over the bus', () => {
   it('lists the upstream tools of an account, with the credential resolved from the vault once', async () => {
     const target = connection();
     const alice = account('list-alice-token');
-    const { tools } = await asPolicy.request(executor.listConnectionTools, { tenant_id: tenant, connection: target, account_id: alice });
+    const { tools } = await asPolicy.request(executor.listConnectionTools, { tenant_id: tenant, connection: target, account_id: alice, grant: grantFor(alice) });
     expect(tools.map((t) => t.name).sort()).toEqual(['add', 'echo', 'fail', 'image', 'slow', 'whoami']);
     expect(tools.find((t) => t.name === 'add')).toMatchObject({ inputSchema: { type: 'object', required: ['a', 'b'] }, outputSchema: { type: 'object' } });
-    await asPolicy.request(executor.listConnectionTools, { tenant_id: tenant, connection: target, account_id: alice });
-    expect(vaultAsked.filter((a) => a.account_id === alice)).toEqual([{ tenant_id: tenant, account_id: alice }]);
+    await asPolicy.request(executor.listConnectionTools, { tenant_id: tenant, connection: target, account_id: alice, grant: grantFor(alice) });
+    expect(vaultAsked.filter((a) => a.account_id === alice)).toEqual([{ tenant_id: tenant, account_id: alice, grant: grantFor(alice) }]);
   });
 
   it('runs each account under its own credential, on one upstream session per account, results unchanged', async () => {
@@ -197,6 +201,7 @@ describe('executor over the bus', () => {
       execution_id: newId('exe'),
       connection: connection(),
       account_id: account('t'),
+      grant: 'grant-for-the-account-from-policy',
       tool_name: 'whoami',
       arguments: {},
       timeout_ms: 1000,
@@ -213,7 +218,7 @@ describe('executor over the bus', () => {
       const changes: unknown[] = [];
       const sub = asPolicy.subscribe(executor.toolsChanged, (e) => changes.push(e));
       await asPolicy.connection.flush();
-      const before = await asPolicy.request(executor.listConnectionTools, { tenant_id: tenant, connection: target, account_id: null });
+      const before = await asPolicy.request(executor.listConnectionTools, { tenant_id: tenant, connection: target, account_id: null, grant: null });
       expect(before.tools.map((t) => t.name)).toEqual(['grow']);
       const alice = newId('ca');
       await call(target, alice, 'grow');

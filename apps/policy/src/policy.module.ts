@@ -18,17 +18,29 @@ import { TenantsController } from './tenants/tenants.controller.js';
 import { TenantsService } from './tenants/tenants.service.js';
 import { TokensController } from './tokens/tokens.controller.js';
 import { TokensService } from './tokens/tokens.service.js';
+import { CredentialGrantsService } from './grants/credential-grants.service.js';
+import { AccountExpiredListener } from './accounts/account-expired.listener.js';
 
-export const POLICY_MIGRATIONS = [PolicyInit1764000000000];
+import { EventOutbox } from './events/event-outbox.service.js';
+import { OutboxEventEntity } from './events/outbox-event.entity.js';
+import { PolicyWebhooksEvents1764300000000 } from './migrations/1764300000000-webhooks-events.js';
+import { WebhookEntity } from './webhooks/webhook.entity.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
+import { WebhooksService } from './webhooks/webhooks.service.js';
+
+export const POLICY_MIGRATIONS = [PolicyInit1764000000000, PolicyWebhooksEvents1764300000000];
 
 @Module({})
 export class PolicyModule {
   static async forRoot(core: Core): Promise<DynamicModule> {
-    const ds = await openDataSource(core.config, { entities: POLICY_ENTITIES, migrations: POLICY_MIGRATIONS });
+    const ds = await openDataSource(core.config, {
+      entities: [...POLICY_ENTITIES, WebhookEntity, OutboxEventEntity],
+      migrations: POLICY_MIGRATIONS,
+    });
     return {
       module: PolicyModule,
       imports: [coreModule(core)],
-      controllers: [TenantsController, ConnectionsController, AccountsController, ConfigsController, TokensController, ScopeController],
+      controllers: [TenantsController, ConnectionsController, AccountsController, ConfigsController, TokensController, ScopeController, WebhooksController],
       providers: [
         { provide: DataSource, useValue: ds },
         TenantsService,
@@ -36,10 +48,14 @@ export class PolicyModule {
         AccountsService,
         ConfigsService,
         TokensService,
+        CredentialGrantsService,
+        AccountExpiredListener,
         RevocationsKv,
         ToolCatalogService,
         ArgumentValidator,
         ScopeService,
+        EventOutbox,
+        WebhooksService,
       ],
     };
   }

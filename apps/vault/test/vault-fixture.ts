@@ -5,7 +5,8 @@ import { loadConfig, type VmcpConfig } from '@vmcp/config';
 import { vault } from '@vmcp/contracts';
 import { openDataSource, type DataSource } from '@vmcp/persistence';
 import { createLogger, type Logger } from '@vmcp/telemetry';
-import { databaseEnv, type DatabaseKind, type TestDatabase } from '@vmcp/testing';
+import { createGrantSigner, databaseEnv, type DatabaseKind, type GrantSigner, type TestDatabase } from '@vmcp/testing';
+import { CredentialGrantVerifier, type GrantKeySource } from '../src/grants/credential-grant.verifier.js';
 import { DestroyCredentialController } from '../src/credentials/destroy-credential/destroy-credential.controller.js';
 import { DestroyCredentialHandler } from '../src/credentials/destroy-credential/destroy-credential.handler.js';
 import { ResolveCredentialController } from '../src/credentials/resolve-credential/resolve-credential.controller.js';
@@ -14,6 +15,11 @@ import { StoreCredentialController } from '../src/credentials/store-credential/s
 import { StoreCredentialHandler } from '../src/credentials/store-credential/store-credential.handler.js';
 import { DataKeysService } from '../src/keys/data-keys.service.js';
 import { LocalKeyEncryptionKeyProvider, type KeyEncryptionKeyProvider } from '../src/keys/key-encryption-key.provider.js';
+import { AuthorizationService } from '../src/oauth/authorization.service.js';
+import { OAuthClientsService } from '../src/oauth/oauth-clients.service.js';
+import { OAuthController } from '../src/oauth/oauth.controller.js';
+import { OAuthTokensService } from '../src/oauth/oauth-tokens.service.js';
+import { type VaultEvents } from '../src/oauth/vault-events.js';
 import { VAULT_ENTITIES, VAULT_MIGRATIONS } from '../src/vault.module.js';
 
 /**
@@ -26,6 +32,14 @@ export interface VaultControllers {
   store(body: unknown): ReturnType<StoreCredentialController['store']>;
   resolve(body: unknown): ReturnType<ResolveCredentialController['resolve']>;
   destroy(body: unknown): ReturnType<DestroyCredentialController['destroy']>;
+  /** The OAuth subjects, as the bus would answer them. */
+  readonly oauth: {
+    storeClient(body: unknown): ReturnType<OAuthController['storeClient']>;
+    destroyClient(body: unknown): ReturnType<OAuthController['destroyClient']>;
+    createLink(body: unknown): ReturnType<OAuthController['createLink']>;
+    openLink(body: unknown): ReturnType<OAuthController['openLink']>;
+    complete(body: unknown): ReturnType<OAuthController['complete']>;
+  };
 }
 
 export interface VaultFixture {
@@ -34,6 +48,10 @@ export interface VaultFixture {
   /** Every line the vault logged, at trace level: to prove a secret never reaches a log. */
   readonly logs: string[];
   readonly logger: Logger;
+  /** Signs credential grants the fixture's replicas accept, as policy would. */
+  readonly grants: GrantSigner;
+  /** accountExpired events the replicas published, in order. */
+  readonly expired: Array<{ tenant_id: string; account_id: string; reason: string }>;
   /** A vault replica as a fresh process has it (empty key cache), with this or another key-encryption key. */
   replica(kek?: KeyEncryptionKeyProvider): VaultControllers;
   /**
@@ -46,13 +64,13 @@ export interface VaultFixture {
   close(): Promise<void>;
 }
 
-export type VaultTable = 'credentials' | 'tenant_keys';
+export type VaultTable = 'credentials' | 'tenant_keys' | 'key_rotations' | 'oauth_clients' | 'oauth_states';
 export type Row = Record<string, unknown>;
 
 /** A fresh vault database of the given kind (migrated), with its own random master key. */
-export async function openVaultFixture(kind: DatabaseKind): Promise<VaultFixture> {
+export async function openVaultFixture(kind: DatabaseKind, env: Record<string, string> = {}): Promise<VaultFixture> {
   const db: TestDatabase = databaseEnv(kind);
-  const config = loadConfig('vault', { ...db.env, NODE_ENV: 'test', VMCP_MASTER_KEY: randomBytes(32).toString('base64') });
+  const config = loadConfig('vault', { ...db.env, NODE_ENV: 'test', VMCP_MASTER_KEY: randomBytes(32).toString('base64'), ...env });
   const ds = await openDataSource(config, { entities: VAULT_ENTITIES, migrations: VAULT_MIGRATIONS });
   const logs: string[] = [];
   const sink = new Writable({
@@ -62,21 +80,45 @@ export async function openVaultFixture(kind: DatabaseKind): Promise<VaultFixture
     },
   });
   const logger = createLogger('vault', 'trace', sink);
+  const grants = await createGrantSigner();
+  const expired: VaultFixture['expired'] = [];
+  const events: VaultEvents = { accountExpired: (e) => expired.push(e) };
+  const keySource: GrantKeySource = { fetch: async () => grants.keys };
+  // A resolve request without a grant gets a valid one, so tests about storage read as
+  // before; tests about grants pass their own.
+  const withGrant = async (body: unknown) => {
+    if (typeof body !== 'object' || body === null || 'grant' in body) return body;
+    const { tenant_id, account_id } = body as { tenant_id?: unknown; account_id?: unknown };
+    if (typeof tenant_id !== 'string' || typeof account_id !== 'string') return body;
+    return { ...body, grant: await grants.sign(tenant_id, account_id) };
+  };
   return {
     config,
     ds,
     logs,
     logger,
+    grants,
+    expired,
     replica(kek = new LocalKeyEncryptionKeyProvider(config.masterKey)) {
       const keys = new DataKeysService(ds, kek);
       const store = new StoreCredentialController(new StoreCredentialHandler(ds, keys));
-      const resolve = new ResolveCredentialController(new ResolveCredentialHandler(ds, keys, logger));
-      const destroy = new DestroyCredentialController(new DestroyCredentialHandler(ds));
+      const clients = new OAuthClientsService(ds, keys);
+      const tokens = new OAuthTokensService(config, ds, keys, clients, events, logger);
+      const oauth = new OAuthController(clients, new AuthorizationService(config, ds, keys, clients, tokens, logger));
+      const resolve = new ResolveCredentialController(new ResolveCredentialHandler(ds, keys, new CredentialGrantVerifier(keySource), tokens, logger));
+      const destroy = new DestroyCredentialController(new DestroyCredentialHandler(ds, tokens));
       return {
         keys,
         store: (body) => store.store(body, natsContext(vault.storeCredential.subject)),
-        resolve: (body) => resolve.resolve(body, natsContext(vault.resolveCredential.subject)),
+        resolve: async (body) => resolve.resolve(await withGrant(body), natsContext(vault.resolveCredential.subject)),
         destroy: (body) => destroy.destroy(body, natsContext(vault.destroyCredential.subject)),
+        oauth: {
+          storeClient: (body) => oauth.storeClient(body, natsContext(vault.storeOAuthClient.subject)),
+          destroyClient: (body) => oauth.destroyClient(body, natsContext(vault.destroyOAuthClient.subject)),
+          createLink: (body) => oauth.createLink(body, natsContext(vault.createAuthorizationLink.subject)),
+          openLink: (body) => oauth.openLink(body, natsContext(vault.openAuthorizationLink.subject)),
+          complete: (body) => oauth.complete(body, natsContext(vault.completeAuthorization.subject)),
+        },
       };
     },
     async rows(table, where = {}) {

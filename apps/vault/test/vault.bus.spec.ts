@@ -1,8 +1,16 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { newId, ping, vault } from '@vmcp/contracts';
+import { newId, ping, policy, vault } from '@vmcp/contracts';
 import { Bus } from '@vmcp/messaging';
-import { databaseEnv, startInProcessService, startNatsServer, type InProcessService, type NatsServerHandle } from '@vmcp/testing';
+import {
+  createGrantSigner,
+  databaseEnv,
+  startInProcessService,
+  startNatsServer,
+  type GrantSigner,
+  type InProcessService,
+  type NatsServerHandle,
+} from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultModule } from '../src/vault.module.js';
 
@@ -15,10 +23,19 @@ describe('vault over the bus', () => {
   let nats: NatsServerHandle;
   let service: InProcessService;
   let client: Bus;
+  let grants: GrantSigner;
+  let asPolicy: Bus;
   const db = databaseEnv('sqlite');
+  const resolve = async (tenant_id: string, account_id: string) =>
+    client.request(vault.resolveCredential, { tenant_id, account_id, grant: await grants.sign(tenant_id, account_id) });
 
   beforeAll(async () => {
     nats = await startNatsServer({ jetstream: false });
+    // Policy's part: the keys credential grants are signed with.
+    grants = await createGrantSigner();
+    asPolicy = await Bus.connect({ url: nats.url, name: 'policy-keys', timeoutMs: 3000 });
+    asPolicy.connection.subscribe(policy.tokenKeys.subject, { callback: (_err, msg) => msg.respond(JSON.stringify(grants.keys)) });
+    await asPolicy.connection.flush();
     service = await startInProcessService({
       service: 'vault',
       natsUrl: nats.url,
@@ -30,6 +47,7 @@ describe('vault over the bus', () => {
 
   afterAll(async () => {
     await client?.close();
+    await asPolicy?.close();
     await service?.close();
     await nats?.stop();
     await db.drop();
@@ -65,9 +83,32 @@ describe('vault over the bus', () => {
     });
     expect(await raw(ping.vault.subject, JSON.stringify({ probe: true }))).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
     // Nothing of the refused requests was stored.
-    await expect(client.request(vault.resolveCredential, { tenant_id: valid.tenant_id, account_id: valid.account_id })).rejects.toMatchObject({
-      code: 'NOT_FOUND',
-    });
+    await expect(resolve(valid.tenant_id, valid.account_id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it("resolves only with policy's grant for exactly that tenant and account", async () => {
+    const tenant = newId('ten');
+    const account_id = newId('ca');
+    await client.request(vault.storeCredential, { tenant_id: tenant, account_id, auth_type: 'bearer_token', secret: { token: SECRET } });
+    const ask = (grant: string) => raw(vault.resolveCredential.subject, JSON.stringify({ tenant_id: tenant, account_id, grant }));
+    expect(await raw(vault.resolveCredential.subject, JSON.stringify({ tenant_id: tenant, account_id }))).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+    const refusals = [
+      'not-a-grant-at-all-0123456789',
+      await grants.sign(tenant, newId('ca')),
+      await grants.sign(newId('ten'), account_id),
+      await grants.sign(tenant, account_id, { expiresInSeconds: -60 }),
+      // A session token (typ JWT, audience the MCP URL) is not a grant, even when signed by policy.
+      await grants.sign(tenant, account_id, { typ: 'JWT' }),
+      await grants.sign(tenant, account_id, { audience: 'http://vmcp.test/mcp/cfg_1' }),
+      await grants.sign(tenant, account_id, { issuer: 'http://elsewhere.test' }),
+      await (await createGrantSigner()).sign(tenant, account_id),
+    ];
+    for (const grant of refusals) {
+      const reply = await ask(grant);
+      expect(reply).toMatchObject({ error: { code: 'FORBIDDEN' } });
+      expect(JSON.stringify(reply)).not.toContain(SECRET);
+    }
+    expect(await ask(await grants.sign(tenant, account_id))).toEqual({ auth_type: 'bearer_token', secret: { token: SECRET } });
   });
 
   it('stores, resolves and destroys through the Bus, for the owning tenant only', async () => {
@@ -78,10 +119,11 @@ describe('vault over the bus', () => {
       stored: true,
       key_version: 1,
     });
-    expect(await client.request(vault.resolveCredential, { tenant_id: tenant, account_id })).toEqual({ auth_type: 'custom_headers', secret });
-    await expect(client.request(vault.resolveCredential, { tenant_id: newId('ten'), account_id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await resolve(tenant, account_id)).toEqual({ auth_type: 'custom_headers', secret });
+    // Even with a valid grant for another tenant, another tenant's row is not there.
+    await expect(resolve(newId('ten'), account_id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await client.request(vault.destroyCredential, { tenant_id: tenant, account_id })).toEqual({ destroyed: true });
-    await expect(client.request(vault.resolveCredential, { tenant_id: tenant, account_id })).rejects.toMatchObject({
+    await expect(resolve(tenant, account_id)).rejects.toMatchObject({
       code: 'NOT_FOUND',
       message: `no credential stored for account ${account_id}`,
     });

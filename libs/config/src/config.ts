@@ -32,6 +32,10 @@ const EnvSchema = z.object({
     .transform((u) => u.replace(/\/+$/, '')),
   VMCP_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   VMCP_MASTER_KEY: Base64Key.optional(),
+  /** A file holding the master key instead (e.g. a mounted Kubernetes secret); not both. */
+  VMCP_MASTER_KEY_FILE: z.string().min(1).optional(),
+  /** Retired master keys, comma-separated: still unwrap data keys until a master-key rotation completes. */
+  VMCP_MASTER_KEY_PREVIOUS: z.string().optional(),
   VMCP_AUDIT_STREAM: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
@@ -43,6 +47,21 @@ const EnvSchema = z.object({
   VMCP_BUS_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5000),
   VMCP_TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   VMCP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  VMCP_OAUTH_LINK_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+  VMCP_OAUTH_REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
+  VMCP_OAUTH_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  VMCP_OAUTH_ALLOW_HTTP: z.enum(['true', 'false']).optional(),
+  /** JetStream stream of tenant-visible events (vmcp.events.v1.>), e.g. account status changes. */
+  VMCP_EVENTS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('VMCP_EVENTS'),
+  /** Webhook delivery (executor): per-attempt timeout, retry schedule and when to give up. */
+  VMCP_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  VMCP_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  VMCP_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+  VMCP_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  VMCP_WEBHOOK_MAX_AGE_MS: z.coerce.number().int().min(1_000).max(6 * 86_400_000).default(86_400_000),
   OTEL_SDK_DISABLED: z.string().optional(),
   OTEL_TRACES_EXPORTER: z.string().optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
@@ -73,10 +92,30 @@ export interface VmcpConfig {
   readonly publicUrl: string;
   readonly adminKey: string;
   readonly masterKey: Buffer;
+  /** Retired master keys (VMCP_MASTER_KEY_PREVIOUS), accepted for unwrapping only; empty outside the vault. */
+  readonly previousMasterKeys: readonly Buffer[];
   readonly auditStream: string;
   readonly revocationsBucket: string;
+  readonly eventsStream: string;
+  readonly webhooks: {
+    readonly timeoutMs: number;
+    readonly maxAttempts: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+    readonly maxAgeMs: number;
+  };
   readonly busTimeoutMs: number;
   readonly toolTimeoutMs: number;
+  readonly oauth: {
+    /** How long an authorization link (and its state) stays usable. */
+    readonly linkTtlSeconds: number;
+    /** An access token is refreshed this long before it expires (at most half its lifetime). */
+    readonly refreshMarginSeconds: number;
+    /** Budget of one request to a provider's token or revocation endpoint. */
+    readonly httpTimeoutMs: number;
+    /** Whether provider endpoints may be plain http (dev and tests; never by default in production). */
+    readonly allowHttp: boolean;
+  };
   readonly logLevel: string;
   readonly otel: { readonly exportTraces: boolean };
 }
@@ -105,6 +144,39 @@ function devSecret(env: string, dataDir: string, file: string, variable: string,
   return value;
 }
 
+const KEY_TEXT = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** A 32-byte key from its base64 text; the error names the variable, never the value. */
+function decodeMasterKey(text: string, variable: string): Buffer {
+  const trimmed = text.trim();
+  const key = KEY_TEXT.test(trimmed) ? Buffer.from(trimmed, 'base64') : Buffer.alloc(0);
+  if (key.length !== 32) throw new ConfigError(`${variable}: must be 32 bytes, base64-encoded (openssl rand -base64 32)`);
+  return key;
+}
+
+/** The current master key's text: from VMCP_MASTER_KEY or the file VMCP_MASTER_KEY_FILE names. */
+function masterKeyText(e: z.infer<typeof EnvSchema>): string | undefined {
+  if (e.VMCP_MASTER_KEY && e.VMCP_MASTER_KEY_FILE) throw new ConfigError('VMCP_MASTER_KEY_FILE: set either it or VMCP_MASTER_KEY, not both');
+  if (!e.VMCP_MASTER_KEY_FILE) return e.VMCP_MASTER_KEY;
+  try {
+    return readFileSync(e.VMCP_MASTER_KEY_FILE, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`VMCP_MASTER_KEY_FILE: cannot read ${e.VMCP_MASTER_KEY_FILE} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** VMCP_MASTER_KEY_PREVIOUS: each entry a 32-byte key; repeats and the current key are dropped. */
+function previousKeys(list: string | undefined, current: Buffer): readonly Buffer[] {
+  const keys: Buffer[] = [];
+  const entries = (list ?? '').split(',').map((s) => s.trim());
+  entries.forEach((text, i) => {
+    if (text === '') return;
+    const key = decodeMasterKey(text, `VMCP_MASTER_KEY_PREVIOUS (entry ${i + 1})`);
+    if (!key.equals(current) && !keys.some((k) => k.equals(key))) keys.push(key);
+  });
+  return Object.freeze(keys);
+}
+
 /** Parses the environment once; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(service: ServiceName, source: NodeJS.ProcessEnv = process.env): VmcpConfig {
   const parsed = EnvSchema.safeParse(source);
@@ -122,13 +194,12 @@ export function loadConfig(service: ServiceName, source: NodeJS.ProcessEnv = pro
       : '';
   const masterKey =
     service === 'vault'
-      ? Buffer.from(
-          e.VMCP_MASTER_KEY ??
-            devSecret(e.NODE_ENV, dataDir, 'master.key', 'VMCP_MASTER_KEY', () => randomBytes(32).toString('base64')),
-          'base64',
+      ? decodeMasterKey(
+          masterKeyText(e) ?? devSecret(e.NODE_ENV, dataDir, 'master.key', 'VMCP_MASTER_KEY', () => randomBytes(32).toString('base64')),
+          e.VMCP_MASTER_KEY_FILE ? 'VMCP_MASTER_KEY_FILE' : 'VMCP_MASTER_KEY',
         )
       : Buffer.alloc(0);
-  if (service === 'vault' && masterKey.length !== 32) throw new ConfigError('VMCP_MASTER_KEY: must be 32 bytes, base64-encoded');
+  const previousMasterKeys = service === 'vault' ? previousKeys(e.VMCP_MASTER_KEY_PREVIOUS, masterKey) : [];
 
   const config: VmcpConfig = {
     service,
@@ -143,10 +214,25 @@ export function loadConfig(service: ServiceName, source: NodeJS.ProcessEnv = pro
     publicUrl: e.VMCP_PUBLIC_URL,
     adminKey,
     masterKey,
+    previousMasterKeys,
     auditStream: e.VMCP_AUDIT_STREAM,
     revocationsBucket: e.VMCP_REVOCATIONS_BUCKET,
+    eventsStream: e.VMCP_EVENTS_STREAM,
+    webhooks: {
+      timeoutMs: e.VMCP_WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.VMCP_WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.VMCP_WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.VMCP_WEBHOOK_RETRY_MAX_MS,
+      maxAgeMs: e.VMCP_WEBHOOK_MAX_AGE_MS,
+    },
     busTimeoutMs: e.VMCP_BUS_TIMEOUT_MS,
     toolTimeoutMs: e.VMCP_TOOL_TIMEOUT_MS,
+    oauth: {
+      linkTtlSeconds: e.VMCP_OAUTH_LINK_TTL_SECONDS,
+      refreshMarginSeconds: e.VMCP_OAUTH_REFRESH_MARGIN_SECONDS,
+      httpTimeoutMs: e.VMCP_OAUTH_HTTP_TIMEOUT_MS,
+      allowHttp: e.VMCP_OAUTH_ALLOW_HTTP ? e.VMCP_OAUTH_ALLOW_HTTP === 'true' : e.NODE_ENV !== 'production',
+    },
     logLevel: e.LOG_LEVEL,
     otel: {
       // The exporter itself reads the rest of the standard OTEL_ variables.

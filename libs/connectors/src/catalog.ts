@@ -8,6 +8,16 @@ export interface ConnectorInfo {
   readonly auth_types: readonly AuthType[];
   /** Whether tools are discovered from the upstream at run time (true for `mcp`). */
   readonly dynamic_tools: boolean;
+  /**
+   * The provider's OAuth 2.0 endpoints and default scopes, for connectors that offer
+   * `oauth2`; a connection may override each. Absent: the connection must give them.
+   */
+  readonly oauth?: {
+    readonly authorize_url: string;
+    readonly token_url: string;
+    readonly revocation_url?: string;
+    readonly scopes: readonly string[];
+  };
   /** Checks connection settings beyond their schema; returns a problem or undefined. */
   readonly validateSettings: (settings: ConnectionSettingsInput, authType: AuthType) => string | undefined;
 }
@@ -16,7 +26,8 @@ export const mcpConnectorInfo: ConnectorInfo = {
   id: 'mcp',
   name: 'MCP server',
   description: 'Any upstream MCP server over Streamable HTTP, reached at settings.url.',
-  auth_types: ['none', 'bearer_token', 'api_key', 'basic', 'custom_headers'],
+  // oauth2: the connection names the authorization server's endpoints (settings.oauth).
+  auth_types: ['none', 'bearer_token', 'api_key', 'basic', 'custom_headers', 'oauth2'],
   dynamic_tools: true,
   validateSettings(settings) {
     if (!settings.url) return 'settings.url is required for the mcp connector';

@@ -6,6 +6,8 @@ export interface ConnectorContext {
   readonly connection: ConnectionTarget;
   /** The connected account whose credential is used; null only where none is needed (auth `none`). */
   readonly accountId: string | null;
+  /** Policy's grant for this account, which the vault asks for; null with no account. */
+  readonly grant: string | null;
 }
 
 export interface ListToolsOptions {
@@ -40,14 +42,28 @@ export interface Connector {
   close(): Promise<void>;
 }
 
+/** What the vault is asked for: one account's credential, under policy's grant. */
+export interface CredentialRequest {
+  readonly tenantId: string;
+  readonly accountId: string;
+  readonly grant: string;
+  /**
+   * OAuth only: the access token the provider just refused (401). The vault refreshes
+   * unless another caller already has, and returns the new token.
+   */
+  readonly rejectedToken?: string;
+}
+
 /** A decrypted credential, as the vault resolves it for the executor. */
 export interface ResolvedCredential {
   readonly auth_type: AuthType;
   readonly secret: StaticAuth;
+  /** When an OAuth access token stops working (RFC 3339); a session holding it is replaced before then. */
+  readonly expires_at?: string | undefined;
 }
 
 /** What connectors need from their host: the vault, and a way to announce tool-list changes. */
 export interface ConnectorDeps {
-  readonly resolveCredential: (tenantId: string, accountId: string) => Promise<ResolvedCredential>;
+  readonly resolveCredential: (request: CredentialRequest) => Promise<ResolvedCredential>;
   readonly onToolsChanged?: (change: { readonly tenantId: string; readonly connectionId: string; readonly accountId: string | null }) => void;
 }

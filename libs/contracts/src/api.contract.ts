@@ -13,8 +13,10 @@ import {
   Tenant,
 } from './common.js';
 import { ErrorReply } from './errors.js';
-import { ApiKeyId, ConfigId, TokenId } from './ids.js';
+import { ApiKeyId, ConfigId, TenantId, TokenId } from './ids.js';
 import { ConfigAccountState, ConfigInput } from './policy.contract.js';
+import { KeyRotation, KeyRotationScope, KeyRotationStatus } from './vault-keys.contract.js';
+import { SigningSecret, Webhook, WebhookInput } from './webhooks.contract.js';
 
 /**
  * The management REST API (API.md) as data: each route's method, path, who may call
@@ -27,7 +29,8 @@ export interface ApiRoute {
   readonly path: string;
   readonly summary: string;
   readonly tag: string;
-  readonly auth: 'admin' | 'tenant' | 'none';
+  /** `admin_or_tenant`: either key; a tenant key acts on its own tenant only. */
+  readonly auth: 'admin' | 'tenant' | 'admin_or_tenant' | 'none';
   readonly body?: z.ZodType;
   readonly query?: z.ZodObject;
   readonly response: z.ZodType;
@@ -50,18 +53,23 @@ export const UpsertAccountBody = z.strictObject({
   identifier: Identifier,
   authorization_details: z.strictObject({ static_auth: StaticAuth }),
 });
+/** Where the user's browser goes after authorizing: the tenant's app (http or https). */
+const RedirectUrl = z.url({ protocol: /^https?$/ }).max(2048);
 export const AuthorizationLinkBody = z.strictObject({
   connection_name: Name,
   identifier: Identifier,
-  redirect_url: z.url().max(2048).optional(),
+  redirect_url: RedirectUrl.optional(),
 });
+export const AuthorizationLinkReply = z.object({ link: z.string(), expires_at: z.string(), connected_account_id: z.string() });
 export const MintTokenBody = z.strictObject({
   identifier: Identifier,
   expiry_seconds: z.number().int().min(60).max(86_400).optional(),
 });
 export const ConfigAccountsBody = z.strictObject({
   identifier: Identifier,
+  /** Adds a fresh authorization link for each OAuth connection the user still has to authorize. */
   include_auth_link: z.boolean().optional(),
+  redirect_url: RedirectUrl.optional(),
 });
 export const ListAccountsQuery = z.strictObject({
   identifier: Identifier.optional(),
@@ -72,6 +80,22 @@ export const ScopedToolsQuery = z.strictObject({ config_id: ConfigId, identifier
 export const ToolsQuery = z.strictObject({ connector: z.string().max(64).optional() });
 export const ListLogsQuery = z.strictObject({ ...ToolCallLogFilter.shape, ...PageRequest.shape });
 export const PageQuery = PageRequest.strict();
+/**
+ * `master` (admin key only) or `tenant`. With the admin key a tenant rotation names its
+ * `tenant_id`; with a tenant key it rotates the key's own tenant and `tenant_id` is refused.
+ */
+export const StartKeyRotationBody = z.discriminatedUnion('scope', [
+  z.strictObject({ scope: z.literal('master') }),
+  z.strictObject({ scope: z.literal('tenant'), tenant_id: TenantId.optional() }),
+]);
+/** `tenant_id` is an admin filter; a tenant key always sees its own tenant's rotations only. */
+export const ListKeyRotationsQuery = z.strictObject({
+  scope: KeyRotationScope.optional(),
+  tenant_id: TenantId.optional(),
+  status: KeyRotationStatus.optional(),
+  ...PageRequest.shape,
+});
+export const PutWebhookBody = WebhookInput;
 
 export const ApiToolDefinition = z.object({
   name: z.string(),
@@ -110,7 +134,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'get', path: '/api/v1/connected_accounts', summary: 'List connected accounts', tag: 'connected_accounts', auth: 'tenant', query: ListAccountsQuery, response: list('connected_accounts', ConnectedAccount), status: 200 },
   { method: 'get', path: '/api/v1/connected_accounts/{id}', summary: 'Get a connected account', tag: 'connected_accounts', auth: 'tenant', response: z.object({ connected_account: ConnectedAccount }), status: 200 },
   { method: 'delete', path: '/api/v1/connected_accounts/{id}', summary: 'Disconnect an account and destroy its credential', tag: 'connected_accounts', auth: 'tenant', response: z.object({ connected_account: ConnectedAccount }), status: 200 },
-  { method: 'post', path: '/api/v1/connected_accounts/authorization_link', summary: 'Authorization link for an OAuth connection', tag: 'connected_accounts', auth: 'tenant', body: AuthorizationLinkBody, response: z.object({ link: z.string(), expires_at: z.string() }), status: 200 },
+  { method: 'post', path: '/api/v1/connected_accounts/authorization_link', summary: 'Authorization link for an OAuth connection', tag: 'connected_accounts', auth: 'tenant', body: AuthorizationLinkBody, response: AuthorizationLinkReply, status: 200 },
   { method: 'post', path: '/api/v1/mcp/configs', summary: 'Create an MCP config (a virtual MCP server)', tag: 'mcp_configs', auth: 'tenant', body: ConfigInput, response: z.object({ config: McpConfig }), status: 201 },
   { method: 'get', path: '/api/v1/mcp/configs', summary: 'List MCP configs', tag: 'mcp_configs', auth: 'tenant', query: PageQuery, response: list('configs', McpConfig), status: 200 },
   { method: 'get', path: '/api/v1/mcp/configs/{config_id}', summary: 'Get an MCP config', tag: 'mcp_configs', auth: 'tenant', response: z.object({ config: McpConfig }), status: 200 },
@@ -118,11 +142,18 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'delete', path: '/api/v1/mcp/configs/{config_id}', summary: 'Delete an MCP config; its URL stops working at once', tag: 'mcp_configs', auth: 'tenant', response: z.object({ config_id: ConfigId, deleted: z.literal(true) }), status: 200 },
   { method: 'post', path: '/api/v1/mcp/configs/{config_id}/tokens', summary: 'Mint a session token for an identifier', tag: 'mcp_configs', auth: 'tenant', body: MintTokenBody, response: z.object({ token: z.string(), token_id: TokenId, expires_at: z.string(), mcp_server_url: z.string() }), status: 201 },
   { method: 'delete', path: '/api/v1/mcp/tokens/{token_id}', summary: 'Revoke a session token on every replica', tag: 'mcp_configs', auth: 'tenant', response: z.object({ token_id: TokenId, revoked: z.literal(true) }), status: 200 },
-  { method: 'post', path: '/api/v1/mcp/configs/{config_id}/connected_accounts', summary: "An identifier's account state per connection of a config", tag: 'mcp_configs', auth: 'tenant', body: ConfigAccountsBody, response: z.object({ connected_accounts: z.array(ConfigAccountState) }), status: 200 },
+  { method: 'post', path: '/api/v1/mcp/configs/{config_id}/connected_accounts', summary: "An identifier's account state per connection of a config", tag: 'mcp_configs', auth: 'tenant', body: ConfigAccountsBody, response: z.object({ connected_accounts: z.array(ConfigAccountState.extend({ authentication_link: z.string().optional(), authentication_link_expires_at: z.string().optional() })) }), status: 200 },
   { method: 'get', path: '/api/v1/tools', summary: "The catalog's tool definitions", tag: 'tools', auth: 'tenant', query: ToolsQuery, response: z.object({ tools: z.array(ApiToolDefinition) }), status: 200 },
   { method: 'get', path: '/api/v1/tools/scoped', summary: "What an identifier's agent would see through a config", tag: 'tools', auth: 'tenant', query: ScopedToolsQuery, response: z.object({ tools: z.array(ApiToolDefinition) }), status: 200 },
   { method: 'get', path: '/api/v1/tool_call_logs', summary: 'Audit entries, newest first', tag: 'audit', auth: 'tenant', query: ListLogsQuery, response: list('tool_call_logs', ToolCallLog), status: 200 },
   { method: 'get', path: '/api/v1/tool_call_logs/{execution_id}', summary: 'One audit entry', tag: 'audit', auth: 'tenant', response: z.object({ tool_call_log: ToolCallLog }), status: 200 },
+  { method: 'put', path: '/api/v1/webhook', summary: "Set the tenant's webhook; the signing secret is returned on creation only", tag: 'webhooks', auth: 'tenant', body: PutWebhookBody, response: z.object({ webhook: Webhook, signing_secret: SigningSecret.optional() }), status: 200 },
+  { method: 'get', path: '/api/v1/webhook', summary: "The tenant's webhook (never its secret)", tag: 'webhooks', auth: 'tenant', response: z.object({ webhook: Webhook }), status: 200 },
+  { method: 'delete', path: '/api/v1/webhook', summary: 'Remove the webhook; events are no longer delivered', tag: 'webhooks', auth: 'tenant', response: z.object({ deleted: z.literal(true) }), status: 200 },
+  { method: 'post', path: '/api/v1/webhook/rotate_secret', summary: 'Replace the signing secret (shown once); the old one stops at once', tag: 'webhooks', auth: 'tenant', response: z.object({ webhook: Webhook, signing_secret: SigningSecret }), status: 200 },
+  { method: 'post', path: '/api/v1/key_rotations', summary: 'Start a master-key rotation (admin) or a tenant data-key rotation; runs in the background', tag: 'key_rotations', auth: 'admin_or_tenant', body: StartKeyRotationBody, response: z.object({ key_rotation: KeyRotation }), status: 202 },
+  { method: 'get', path: '/api/v1/key_rotations', summary: 'Key rotations and their progress, newest first', tag: 'key_rotations', auth: 'admin_or_tenant', query: ListKeyRotationsQuery, response: list('key_rotations', KeyRotation), status: 200 },
+  { method: 'get', path: '/api/v1/key_rotations/{id}', summary: 'One key rotation: status, done and total', tag: 'key_rotations', auth: 'admin_or_tenant', response: z.object({ key_rotation: KeyRotation }), status: 200 },
   { method: 'get', path: '/healthz', summary: 'Process is up', tag: 'health', auth: 'none', response: z.object({ status: z.string() }), status: 200 },
   { method: 'get', path: '/readyz', summary: 'NATS connected and every service answering', tag: 'health', auth: 'none', response: z.object({ status: z.string(), checks: z.record(z.string(), z.boolean()) }), status: 200 },
 ];

@@ -77,8 +77,13 @@ export const OAuthSettings = z.strictObject({
   client_id: z.string().min(1).max(512),
   client_secret: z.string().min(1).max(4096).optional(),
   scopes: z.array(z.string().min(1).max(256)).max(64).default([]),
-  authorize_url: z.url().max(2048).optional(),
-  token_url: z.url().max(2048).optional(),
+  authorize_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  token_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  /** RFC 7009 endpoint; when set, disconnecting an account revokes its tokens there. */
+  revocation_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  /** The authorization server's issuer, checked against `iss` in callbacks (RFC 9207); default: the authorize URL's origin. */
+  issuer: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).optional(),
 });
 
 /** Connection settings as the tenant posts them. */
@@ -104,6 +109,9 @@ export const ConnectionSettings = z.object({
       scopes: z.array(z.string()),
       authorize_url: z.string().optional(),
       token_url: z.string().optional(),
+      revocation_url: z.string().optional(),
+      issuer: z.string().optional(),
+      token_endpoint_auth_method: z.string().optional(),
     })
     .optional(),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConnectionTarget, TenantScoped, ToolDefinition } from './common.js';
+import { CredentialGrant } from './grants.js';
 import { AccountId, ExecutionId } from './ids.js';
 import { defineEvent, defineRpc } from './rpc.js';
 
@@ -8,7 +9,7 @@ import { defineEvent, defineRpc } from './rpc.js';
 /** The tools a connection offers to one connected account (discovered upstream, cached). */
 export const listConnectionTools = defineRpc({
   subject: 'vmcp.executor.v1.tools.list',
-  request: TenantScoped.extend({ connection: ConnectionTarget, account_id: AccountId.nullable() }).strict(),
+  request: TenantScoped.extend({ connection: ConnectionTarget, account_id: AccountId.nullable(), grant: CredentialGrant.nullable() }).strict(),
   reply: z.object({ tools: z.array(ToolDefinition) }),
 });
 
@@ -30,6 +31,8 @@ export const callTool = defineRpc({
     execution_id: ExecutionId,
     connection: ConnectionTarget,
     account_id: AccountId,
+    /** Policy's grant for this call; the vault resolves the credential only with it. */
+    grant: CredentialGrant,
     tool_name: z.string().min(1).max(256),
     arguments: z.record(z.string(), z.unknown()),
     timeout_ms: z.number().int().min(100).max(600_000),

@@ -14,7 +14,8 @@ import {
   ToolDefinition,
   ToolMappingInput,
 } from './common.js';
-import { AccountId, ApiKeyId, ConfigId, TenantId, TokenId } from './ids.js';
+import { CredentialGrant } from './grants.js';
+import { AccountId, ApiKeyId, ConfigId, ConnectionId, TenantId, TokenId } from './ids.js';
 import { defineEvent, defineRpc } from './rpc.js';
 
 // Subjects below are wire-compatible identifiers: never rename one in place.
@@ -59,7 +60,9 @@ export const createConnection = defineRpc({
     name: Name,
     connector: z.string().min(1).max(64),
     auth_type: AuthType,
+    /** `settings.oauth.client_secret` never comes here: the edge sends it to the vault and says whether one was given. */
     settings: ConnectionSettingsInput.default({}),
+    client_secret_set: z.boolean().optional(),
   }).strict(),
   reply: z.object({ connection: Connection }),
 });
@@ -82,6 +85,8 @@ export const updateConnection = defineRpc({
     name: Name,
     auth_type: AuthType.optional(),
     settings: ConnectionSettingsInput.optional(),
+    /** Absent: unchanged. */
+    client_secret_set: z.boolean().optional(),
   }).strict(),
   reply: z.object({ connection: Connection }),
 });
@@ -89,7 +94,7 @@ export const updateConnection = defineRpc({
 export const deleteConnection = defineRpc({
   subject: 'vmcp.policy.v1.connections.delete',
   request: TenantScoped.extend({ name: Name }).strict(),
-  reply: z.object({ name: Name, deleted: z.literal(true), account_ids: z.array(AccountId) }),
+  reply: z.object({ name: Name, deleted: z.literal(true), connection_id: ConnectionId, account_ids: z.array(AccountId) }),
 });
 
 /**
@@ -99,8 +104,13 @@ export const deleteConnection = defineRpc({
  */
 export const prepareAccount = defineRpc({
   subject: 'vmcp.policy.v1.accounts.prepare',
-  request: TenantScoped.extend({ connection_name: Name, identifier: Identifier }).strict(),
-  reply: z.object({ connected_account: ConnectedAccount, created: z.boolean() }),
+  request: TenantScoped.extend({
+    connection_name: Name,
+    identifier: Identifier,
+    /** `static` for a posted credential, `oauth2` for an authorization link. */
+    flow: z.enum(['static', 'oauth2']).default('static'),
+  }).strict(),
+  reply: z.object({ connected_account: ConnectedAccount, connection_id: ConnectionId, created: z.boolean() }),
 });
 
 export const setAccountStatus = defineRpc({
@@ -167,6 +177,7 @@ export const deleteConfig = defineRpc({
 export const ConfigAccountState = z.object({
   connection_name: Name,
   connector: z.string(),
+  auth_type: AuthType,
   connected_account_id: AccountId.nullable(),
   connected_account_status: z.enum(['ACTIVE', 'PENDING_AUTH', 'EXPIRED', 'DISCONNECTED', 'NOT_CONNECTED']),
 });
@@ -255,6 +266,8 @@ export const Decision = z.discriminatedUnion('decision', [
     connected_account_id: AccountId,
     /** The tool's name at the connector (prefix removed). */
     upstream_tool_name: z.string(),
+    /** Lets the executor obtain this account's credential from the vault, for this call only. */
+    grant: CredentialGrant,
   }),
   z.object({
     decision: z.literal('deny'),

@@ -33,6 +33,8 @@ export interface BusOptions {
   readonly password?: string;
   /** Default timeout of every request, in milliseconds. */
   readonly timeoutMs: number;
+  /** Prefix of this client's reply subjects (default `_INBOX`), for users allowed only their own inboxes. */
+  readonly inboxPrefix?: string;
 }
 
 export interface RequestOptions {
@@ -64,6 +66,7 @@ export class Bus {
       name: options.name,
       user: options.user,
       pass: options.password,
+      ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       // Capturing an async stack for every request costs more than the request itself.
@@ -112,8 +115,10 @@ export class Bus {
   }
 
   /** Listens to an event; malformed payloads are dropped (and counted by the caller's handler never running). */
-  subscribe<E extends BusEvent>(event: E, handler: (payload: z.output<E['payload']>) => void): Subscription {
+  /** `queue`: one member of the group gets each event (work to do once), instead of every subscriber (caches to drop). */
+  subscribe<E extends BusEvent>(event: E, handler: (payload: z.output<E['payload']>) => void, options: { queue?: string } = {}): Subscription {
     return this.connection.subscribe(event.subject, {
+      ...(options.queue ? { queue: options.queue } : {}),
       callback: (err, msg) => {
         if (err) return;
         let body: unknown;

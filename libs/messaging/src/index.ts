@@ -2,3 +2,4 @@ export { Bus, describeZodError, natsHeaderGetter } from './bus.js';
 export type { BusOptions, RequestOptions } from './bus.js';
 export { VmcpNatsServer, serveRpc } from './nats-server.strategy.js';
 export { ensureAuditStream, publishAuditEvent } from './audit-stream.js';
+export { ensureEventsStream, publishEvent, EVENTS_MAX_AGE_MS } from './events-stream.js';

@@ -33,6 +33,11 @@ export interface UpstreamMcpServer {
 export interface UpstreamOptions {
   /** Answer 401 when this returns false for the request's headers. */
   readonly requireAuth?: (headers: IncomingMessage['headers']) => boolean;
+  /**
+   * Checks the Authorization header as a resource server would (e.g. a bearer token against an OAuth
+   * provider); a request it rejects gets 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
+   */
+  readonly authorize?: (authorization: string | undefined) => Promise<boolean> | boolean;
   /** Keep no request log (for benchmarks). */
   readonly record?: boolean;
 }
@@ -106,6 +111,12 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
     void (async () => {
       if (options.requireAuth && !options.requireAuth(req.headers)) {
         res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unauthorized' }));
+        return;
+      }
+      if (options.authorize && !(await options.authorize(req.headers.authorization))) {
+        res
+          .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="invalid_token"' })
+          .end(JSON.stringify({ error: 'invalid_token' }));
         return;
       }
       const chunks: Buffer[] = [];

@@ -4,12 +4,14 @@ import { Bus } from '@vmcp/messaging';
 import type { Request, Response } from 'express';
 import { ApiPrincipalResolver } from '../auth/api-principal.js';
 import { parseBody, parseParam, parseQuery } from '../http/body.js';
+import { AuthorizationLinksService } from '../oauth/authorization-links.service.js';
 
 @Controller('api/v1/connected_accounts')
 export class AccountsController {
   constructor(
     private readonly auth: ApiPrincipalResolver,
     private readonly bus: Bus,
+    private readonly links: AuthorizationLinksService,
   ) {}
 
   /**
@@ -43,11 +45,13 @@ export class AccountsController {
     return activated;
   }
 
+  /** A short-lived link that takes the user through the provider's consent (OAuth connections). */
   @Post('authorization_link')
-  async authorizationLink(@Req() req: Request): Promise<never> {
-    await this.auth.tenant(req);
-    parseBody(api.AuthorizationLinkBody, req);
-    throw new VmcpError('FAILED_PRECONDITION', 'OAuth authorization links are not available in this version');
+  @HttpCode(200)
+  async authorizationLink(@Req() req: Request) {
+    const tenant_id = await this.auth.tenant(req);
+    const body = parseBody(api.AuthorizationLinkBody, req);
+    return this.links.create(tenant_id, body.connection_name, body.identifier, body.redirect_url);
   }
 
   @Get()

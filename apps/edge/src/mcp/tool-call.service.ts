@@ -123,6 +123,7 @@ export class ToolCallService implements OnApplicationShutdown {
           execution_id: executionId,
           connection: decision.connection,
           account_id: decision.connected_account_id,
+          grant: decision.grant,
           tool_name: decision.upstream_tool_name,
           arguments: req.arguments,
           timeout_ms: timeoutMs,

@@ -48,7 +48,7 @@ describe('CallToolHandler', () => {
     const req = request();
     const reply = await handler.handle(req);
     expect(reply.result).toBe(RICH);
-    expect(seen).toEqual([[{ tenantId: req.tenant_id, connection, accountId: req.account_id }, 'lookup', { query: 'private-argument' }, { timeoutMs: 1500 }]]);
+    expect(seen).toEqual([[{ tenantId: req.tenant_id, connection, accountId: req.account_id, grant: req.grant }, 'lookup', { query: 'private-argument' }, { timeoutMs: 1500 }]]);
     // What goes back on the bus keeps every field, known or not.
     expect(executor.callTool.reply.parse(reply)).toEqual({ result: RICH });
   });

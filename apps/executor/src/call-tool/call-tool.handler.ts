@@ -19,7 +19,7 @@ export class CallToolHandler {
   ) {}
 
   async handle(req: CallToolRequest): Promise<CallToolReply> {
-    const ctx = { tenantId: req.tenant_id, connection: req.connection, accountId: req.account_id };
+    const ctx = { tenantId: req.tenant_id, connection: req.connection, accountId: req.account_id, grant: req.grant };
     try {
       const result = await this.connectors.for(req.connection).callTool(ctx, req.tool_name, req.arguments, { timeoutMs: req.timeout_ms });
       return { result };

@@ -15,7 +15,13 @@ export class ConnectorRegistry implements OnModuleDestroy {
   constructor(bus: Bus, options: ConnectorsOptions = {}) {
     this.connectors = createConnectors(
       {
-        resolveCredential: (tenant_id, account_id) => bus.request(vault.resolveCredential, { tenant_id, account_id }),
+        resolveCredential: (r) =>
+          bus.request(vault.resolveCredential, {
+            tenant_id: r.tenantId,
+            account_id: r.accountId,
+            grant: r.grant,
+            ...(r.rejectedToken ? { rejected_token: r.rejectedToken } : {}),
+          }),
         onToolsChanged: (c) => bus.publish(executor.toolsChanged, { tenant_id: c.tenantId, connection_id: c.connectionId, account_id: c.accountId }),
       },
       options,

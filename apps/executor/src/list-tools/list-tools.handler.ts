@@ -30,7 +30,7 @@ export class ListToolsHandler {
   }
 
   async handle(req: ListToolsRequest): Promise<ListToolsReply> {
-    const ctx = { tenantId: req.tenant_id, connection: req.connection, accountId: req.account_id };
+    const ctx = { tenantId: req.tenant_id, connection: req.connection, accountId: req.account_id, grant: req.grant };
     try {
       return { tools: await this.connectors.for(req.connection).listTools(ctx, { timeoutMs: this.timeoutMs }) };
     } catch (err) {

@@ -10,7 +10,7 @@ export class AccountsController {
 
   @MessagePattern(policy.prepareAccount.subject)
   prepare(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
-    return serveRpc(policy.prepareAccount, data, ctx, (req) => this.accounts.prepare(req.tenant_id, req.connection_name, req.identifier));
+    return serveRpc(policy.prepareAccount, data, ctx, (req) => this.accounts.prepare(req.tenant_id, req.connection_name, req.identifier, req.flow));
   }
 
   @MessagePattern(policy.setAccountStatus.subject)

@@ -4,6 +4,8 @@ import { Bus } from '@vmcp/messaging';
 import { DataSource, nowIso } from '@vmcp/persistence';
 import { AccountEntity, ConnectionEntity } from '../entities/policy.entities.js';
 import { ConnectionsService } from '../connections/connections.service.js';
+import { EventOutbox } from '../events/event-outbox.service.js';
+import { statusChangedEvent } from '../events/status-changed.event.js';
 import { isUniqueViolation, paginate } from '../shared/pagination.js';
 
 function toAccount(a: AccountEntity, c: ConnectionEntity): ConnectedAccount {
@@ -24,16 +26,24 @@ export class AccountsService {
     private readonly ds: DataSource,
     private readonly bus: Bus,
     private readonly connections: ConnectionsService,
+    private readonly outbox: EventOutbox,
   ) {}
 
-  /** Finds or creates the record of (connection, identifier); a new one waits for its credential. */
-  async prepare(tenantId: string, connectionName: string, identifier: string) {
+  /**
+   * Finds or creates the record of (connection, identifier); a new one waits for its
+   * credential: posted once (`static`), or through an authorization link (`oauth2`).
+   */
+  async prepare(tenantId: string, connectionName: string, identifier: string, flow: 'static' | 'oauth2' = 'static') {
     const connection = await this.connections.byName(tenantId, connectionName);
-    if (!(STATIC_AUTH_TYPES as readonly string[]).includes(connection.auth_type)) {
-      throw new VmcpError('FAILED_PRECONDITION', `connection "${connectionName}" uses ${connection.auth_type}, which takes no static credential`);
+    if (flow === 'static' && !(STATIC_AUTH_TYPES as readonly string[]).includes(connection.auth_type)) {
+      const hint = connection.auth_type === 'oauth2' ? '; create an authorization link instead' : '';
+      throw new VmcpError('FAILED_PRECONDITION', `connection "${connectionName}" uses ${connection.auth_type}, which takes no static credential${hint}`);
+    }
+    if (flow === 'oauth2' && connection.auth_type !== 'oauth2') {
+      throw new VmcpError('FAILED_PRECONDITION', `connection "${connectionName}" uses ${connection.auth_type}, not oauth2: post its credential instead`);
     }
     const { account, created } = await this.findOrCreate(tenantId, connection, identifier, 'PENDING_AUTH');
-    return { connected_account: toAccount(account, connection), created };
+    return { connected_account: toAccount(account, connection), connection_id: connection.id, created };
   }
 
   private async findOrCreate(tenantId: string, connection: ConnectionEntity, identifier: string, status: AccountStatus) {
@@ -52,16 +62,44 @@ export class AccountsService {
     }
   }
 
+  /**
+   * Sets the status; a real change also stages a `connected_account.status_changed` event
+   * in the same transaction (published after commit, at least once: see EventOutbox).
+   */
   async setStatus(tenantId: string, accountId: string, status: AccountStatus) {
-    const repo = this.ds.getRepository(AccountEntity);
-    const account = await repo.findOneBy({ id: accountId, tenant_id: tenantId });
-    if (!account) throw new VmcpError('NOT_FOUND', `connected account ${accountId} not found`);
-    const connection = await this.ds.getRepository(ConnectionEntity).findOneByOrFail({ id: account.connection_id });
-    account.status = status;
-    account.updated_at = nowIso();
-    await repo.save(account);
+    const { account, connection, changed } = await this.changeStatus(tenantId, accountId, status);
+    if (changed) this.outbox.publishSoon();
     this.bus.publish(policy.accountChanged, { tenant_id: tenantId, account_id: accountId, status });
     return { connected_account: toAccount(account, connection) };
+  }
+
+  private async changeStatus(tenantId: string, accountId: string, status: AccountStatus) {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.tryChangeStatus(tenantId, accountId, status);
+      if (outcome) return outcome;
+      if (attempt >= 5) throw new VmcpError('UNAVAILABLE', `connected account ${accountId} is changing concurrently; try again`);
+    }
+  }
+
+  private tryChangeStatus(tenantId: string, accountId: string, status: AccountStatus) {
+    return this.ds.transaction(async (m) => {
+      const repo = m.getRepository(AccountEntity);
+      const account = await repo.findOneBy({ id: accountId, tenant_id: tenantId });
+      if (!account) throw new VmcpError('NOT_FOUND', `connected account ${accountId} not found`);
+      const connection = await m.getRepository(ConnectionEntity).findOneByOrFail({ id: account.connection_id });
+      const previous = account.status as AccountStatus;
+      const updated_at = nowIso();
+      // Compare-and-set on the status read, so two concurrent changes each report the true previous status.
+      const { affected } = await repo.update({ id: accountId, tenant_id: tenantId, status: previous }, { status, updated_at });
+      if (!affected) return undefined;
+      if (previous !== status) {
+        await this.outbox.stage(
+          m,
+          statusChangedEvent({ tenantId, accountId, connectionName: connection.name, identifier: account.identifier, previous, status, occurredAt: updated_at }),
+        );
+      }
+      return { account: { ...account, status, updated_at }, connection, changed: previous !== status };
+    });
   }
 
   async get(tenantId: string, accountId: string) {

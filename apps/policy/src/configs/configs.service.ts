@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { newId, VmcpError, type McpConfig } from '@vmcp/contracts';
+import { newId, VmcpError, type AuthType, type McpConfig } from '@vmcp/contracts';
 import { DataSource, nowIso } from '@vmcp/persistence';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { ConnectionsService } from '../connections/connections.service.js';
@@ -131,7 +131,7 @@ export class ConfigsService {
         if (!c) return [];
         const a = accounts.get(c.id);
         const status = c.auth_type === 'none' ? 'ACTIVE' : (a?.status ?? 'NOT_CONNECTED');
-        return [{ connection_name: c.name, connector: c.connector, connected_account_id: a?.id ?? null, connected_account_status: status as 'ACTIVE' }];
+        return [{ connection_name: c.name, connector: c.connector, auth_type: c.auth_type as AuthType, connected_account_id: a?.id ?? null, connected_account_status: status as 'ACTIVE' }];
       }),
     };
   }

@@ -39,7 +39,7 @@ export class ConnectionsController {
     return serveRpc(policy.deleteConnection, data, ctx, async (req) => ({
       name: req.name,
       deleted: true as const,
-      account_ids: await this.connections.remove(req.tenant_id, req.name),
+      ...(await this.connections.remove(req.tenant_id, req.name)),
     }));
   }
 }

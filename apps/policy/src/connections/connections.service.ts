@@ -8,7 +8,7 @@ import {
   type ConnectionSettingsInput,
   type ConnectionTarget,
 } from '@vmcp/contracts';
-import { findConnector } from '@vmcp/connectors';
+import { findConnector, type ConnectorInfo } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
 import { DataSource, nowIso } from '@vmcp/persistence';
 import { Like } from 'typeorm';
@@ -31,15 +31,15 @@ export function toTarget(e: ConnectionEntity): ConnectionTarget {
   return { id: e.id, name: e.name, connector: e.connector, auth_type: e.auth_type as AuthType, settings: { ...e.settings } };
 }
 
-/** Checks a connection against the catalog; OAuth comes with the vault's OAuth support. */
-function validate(connector: string, authType: AuthType, settings: ConnectionSettingsInput): StoredSettings {
+/**
+ * Checks a connection against the catalog. `clientSecretSet` says whether the vault holds
+ * an OAuth client secret for it (the secret itself never comes to policy).
+ */
+function validate(connector: string, authType: AuthType, settings: ConnectionSettingsInput, clientSecretSet: boolean): StoredSettings {
   const info = findConnector(connector);
   if (!info) throw new VmcpError('INVALID_ARGUMENT', `connector: unknown connector "${connector}"`);
   if (!info.auth_types.includes(authType)) {
     throw new VmcpError('INVALID_ARGUMENT', `auth_type: connector ${connector} supports ${info.auth_types.join(', ')}`);
-  }
-  if (authType === 'oauth2' || settings.oauth) {
-    throw new VmcpError('FAILED_PRECONDITION', 'oauth2 connections are not available yet');
   }
   const problem = info.validateSettings(settings, authType);
   if (problem) throw new VmcpError('INVALID_ARGUMENT', problem);
@@ -48,7 +48,36 @@ function validate(connector: string, authType: AuthType, settings: ConnectionSet
   if (settings.base_url) stored.base_url = settings.base_url;
   if (settings.header_name) stored.header_name = settings.header_name;
   if (settings.timeout_ms) stored.timeout_ms = settings.timeout_ms;
+  if (authType === 'oauth2') stored.oauth = oauthSettings(info, settings, clientSecretSet);
+  else if (settings.oauth) throw new VmcpError('INVALID_ARGUMENT', 'settings.oauth: only for auth_type oauth2');
   return stored;
+}
+
+/** The OAuth client of an oauth2 connection: the connection's values over the connector's defaults. */
+function oauthSettings(info: ConnectorInfo, settings: ConnectionSettingsInput, clientSecretSet: boolean): NonNullable<StoredSettings['oauth']> {
+  const o = settings.oauth;
+  if (!o) throw new VmcpError('INVALID_ARGUMENT', 'settings.oauth: required for auth_type oauth2 (client_id, client_secret, scopes, …)');
+  if (o.client_secret !== undefined) throw new VmcpError('INTERNAL', 'an OAuth client secret reached policy; it belongs in the vault');
+  const authorizeUrl = o.authorize_url ?? info.oauth?.authorize_url;
+  const tokenUrl = o.token_url ?? info.oauth?.token_url;
+  if (!authorizeUrl || !tokenUrl) {
+    throw new VmcpError('INVALID_ARGUMENT', `settings.oauth: authorize_url and token_url are required for connector ${info.id}`);
+  }
+  const method = o.token_endpoint_auth_method ?? (clientSecretSet ? 'client_secret_basic' : 'none');
+  if (method !== 'none' && !clientSecretSet) {
+    throw new VmcpError('INVALID_ARGUMENT', `settings.oauth.client_secret: required with token_endpoint_auth_method ${method}`);
+  }
+  const revocationUrl = o.revocation_url ?? info.oauth?.revocation_url;
+  return {
+    client_id: o.client_id,
+    client_secret_set: clientSecretSet,
+    scopes: o.scopes.length ? [...o.scopes] : [...(info.oauth?.scopes ?? [])],
+    authorize_url: authorizeUrl,
+    token_url: tokenUrl,
+    ...(revocationUrl ? { revocation_url: revocationUrl } : {}),
+    ...(o.issuer ? { issuer: o.issuer } : {}),
+    token_endpoint_auth_method: method,
+  };
 }
 
 @Injectable()
@@ -58,7 +87,10 @@ export class ConnectionsService {
     private readonly bus: Bus,
   ) {}
 
-  async create(tenantId: string, input: { name: string; connector: string; auth_type: AuthType; settings: ConnectionSettingsInput }) {
+  async create(
+    tenantId: string,
+    input: { name: string; connector: string; auth_type: AuthType; settings: ConnectionSettingsInput; client_secret_set?: boolean | undefined },
+  ) {
     const now = nowIso();
     const entity: ConnectionEntity = {
       id: newId('conn'),
@@ -66,7 +98,7 @@ export class ConnectionsService {
       name: input.name,
       connector: input.connector,
       auth_type: input.auth_type,
-      settings: validate(input.connector, input.auth_type, input.settings),
+      settings: validate(input.connector, input.auth_type, input.settings, input.client_secret_set ?? false),
       created_at: now,
       updated_at: now,
     };
@@ -102,10 +134,22 @@ export class ConnectionsService {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
-  async update(tenantId: string, name: string, patch: { auth_type?: AuthType; settings?: ConnectionSettingsInput }) {
+  async update(
+    tenantId: string,
+    name: string,
+    patch: { auth_type?: AuthType | undefined; settings?: ConnectionSettingsInput | undefined; client_secret_set?: boolean | undefined },
+  ) {
     const e = await this.byName(tenantId, name);
     const authType = patch.auth_type ?? (e.auth_type as AuthType);
-    const settings = patch.settings ? validate(e.connector, authType, patch.settings) : validate(e.connector, authType, e.settings);
+    const secretSet = patch.client_secret_set ?? e.settings.oauth?.client_secret_set ?? false;
+    // Stored OAuth settings read back as input: the flag is not an input field.
+    const current = (): ConnectionSettingsInput => {
+      const { oauth, ...rest } = e.settings;
+      if (!oauth) return rest;
+      const { client_secret_set: _set, ...client } = oauth;
+      return { ...rest, oauth: client };
+    };
+    const settings = validate(e.connector, authType, patch.settings ?? current(), secretSet);
     const updated: ConnectionEntity = { ...e, auth_type: authType, settings, updated_at: nowIso() };
     await this.ds.getRepository(ConnectionEntity).save(updated);
     if (patch.auth_type && patch.auth_type !== e.auth_type) {
@@ -116,7 +160,7 @@ export class ConnectionsService {
     return toConnection(updated);
   }
 
-  async remove(tenantId: string, name: string): Promise<string[]> {
+  async remove(tenantId: string, name: string): Promise<{ connection_id: string; account_ids: string[] }> {
     const e = await this.byName(tenantId, name);
     const users = await this.ds.getRepository(ConfigEntity).findBy({ tenant_id: tenantId, mappings: Like(`%"${e.id}"%`) as never });
     if (users.length) {
@@ -128,6 +172,6 @@ export class ConnectionsService {
       await m.getRepository(ConnectionEntity).delete({ id: e.id, tenant_id: tenantId });
     });
     this.bus.publish(policy.connectionChanged, { tenant_id: tenantId, connection_id: e.id });
-    return accounts.map((a) => a.id);
+    return { connection_id: e.id, account_ids: accounts.map((a) => a.id) };
   }
 }

@@ -28,6 +28,17 @@ export interface StoredSettings {
   base_url?: string;
   header_name?: string;
   timeout_ms?: number;
+  /** OAuth client settings; the secret itself is in the vault, only whether one is set is here. */
+  oauth?: {
+    client_id: string;
+    client_secret_set: boolean;
+    scopes: string[];
+    authorize_url: string;
+    token_url: string;
+    revocation_url?: string;
+    issuer?: string;
+    token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none';
+  };
 }
 
 @Entity({ name: 'connections' })

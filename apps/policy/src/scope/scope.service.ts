@@ -8,6 +8,7 @@ import { ConnectionsService } from '../connections/connections.service.js';
 import { ConfigsService } from '../configs/configs.service.js';
 import type { ConnectionEntity } from '../entities/policy.entities.js';
 import { TokensService } from '../tokens/tokens.service.js';
+import { CredentialGrantsService } from '../grants/credential-grants.service.js';
 import { ArgumentValidator } from './argument-validator.js';
 import { candidatesFor, exposedTools, toolNotFound, type ResolvedMapping } from './scope.rules.js';
 import { ToolCatalogService } from './tool-catalog.service.js';
@@ -29,6 +30,7 @@ export class ScopeService {
     private readonly tokens: TokensService,
     private readonly catalog: ToolCatalogService,
     private readonly validator: ArgumentValidator,
+    private readonly grants: CredentialGrantsService,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -96,7 +98,14 @@ export class ScopeService {
       if (!definition) continue;
       const problem = this.validator.check(definition.inputSchema, args);
       if (problem) return { decision: 'deny', context: here, reason: 'INVALID_ARGUMENT', message: `invalid arguments for ${toolName}: ${problem}` };
-      return { decision: 'allow', context: here, connection: toTarget(m.connection), connected_account_id: account.id, upstream_tool_name: upstreamName };
+      return {
+        decision: 'allow',
+        context: here,
+        connection: toTarget(m.connection),
+        connected_account_id: account.id,
+        upstream_tool_name: upstreamName,
+        grant: await this.grants.sign(p.tenant_id, account.id, 'call'),
+      };
     }
     if (inactive) {
       return { decision: 'deny', context: inactive, reason: 'ACCOUNT_NOT_ACTIVE', message: `no active connected account on connection "${inactive.connection_name}"` };

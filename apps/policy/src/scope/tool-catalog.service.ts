@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { executor, policy, type ConnectionTarget, type ToolDefinition } from '@vmcp/contracts';
 import { Bus } from '@vmcp/messaging';
+import { CredentialGrantsService } from '../grants/credential-grants.service.js';
 import type { Subscription } from '@nats-io/transport-node';
 
 const TTL_MS = 30_000;
@@ -22,7 +23,10 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
   private readonly cache = new Map<string, Entry>();
   private subscriptions: Subscription[] = [];
 
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    private readonly grants: CredentialGrantsService,
+  ) {}
 
   onModuleInit(): void {
     this.subscriptions = [
@@ -46,12 +50,16 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
     const key = `${connection.id}|${accountId ?? ''}`;
     const hit = this.cache.get(key);
     if (hit && hit.expires > Date.now()) return hit.tools;
-    const tools = this.bus
-      .request(executor.listConnectionTools, { tenant_id: tenantId, connection, account_id: accountId })
-      .then((r) => r.tools);
+    const tools = this.discover(tenantId, connection, accountId);
     this.cache.set(key, { tenantId, connectionId: connection.id, accountId, expires: Date.now() + TTL_MS, tools });
     // A failed discovery is not cached.
     tools.catch(() => this.cache.get(key)?.tools === tools && this.cache.delete(key));
     return tools;
+  }
+
+  private async discover(tenantId: string, connection: ConnectionTarget, accountId: string | null): Promise<ToolDefinition[]> {
+    const grant = accountId ? await this.grants.sign(tenantId, accountId, 'list') : null;
+    const reply = await this.bus.request(executor.listConnectionTools, { tenant_id: tenantId, connection, account_id: accountId, grant });
+    return reply.tools;
   }
 }

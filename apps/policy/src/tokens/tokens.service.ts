@@ -54,22 +54,28 @@ export class TokensService implements OnModuleInit {
     return { issuer: this.config.publicUrl, keys: this.publicJwks };
   }
 
+  /** The newest signing key, shared with credential grants (told apart by `typ` and audience). */
+  signingKey(): { kid: string; key: CryptoKey | Uint8Array } {
+    if (!this.signing) throw new VmcpError('UNAVAILABLE', 'signing key not loaded');
+    return this.signing;
+  }
+
   async mint(tenantId: string, configId: string, identifier: string, expirySeconds: number) {
     await this.configs.entity(tenantId, configId);
-    if (!this.signing) throw new VmcpError('UNAVAILABLE', 'signing key not loaded');
+    const signing = this.signingKey();
     const tokenId = newId('tok');
     const now = Math.floor(Date.now() / 1000);
     const exp = now + expirySeconds;
     const mcpServerUrl = this.configs.mcpServerUrl(configId);
     const token = await new SignJWT({ tid: tenantId, cfg: configId })
-      .setProtectedHeader({ alg: 'EdDSA', kid: this.signing.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: signing.kid, typ: 'JWT' })
       .setIssuer(this.config.publicUrl)
       .setAudience(mcpServerUrl)
       .setSubject(identifier)
       .setJti(tokenId)
       .setIssuedAt(now)
       .setExpirationTime(exp)
-      .sign(this.signing.key);
+      .sign(signing.key);
     const expiresAt = new Date(exp * 1000).toISOString();
     await this.ds.getRepository(SessionTokenEntity).insert({
       id: tokenId,

@@ -29,6 +29,27 @@ export class CredentialEntity {
   @Column({ type: 'varchar', length: 40 })
   created_at!: string;
 
+  // OAuth accounts only (null otherwise); plain facts, no secret.
+
+  /** The connection whose OAuth client refreshes and revokes this account's tokens. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  connection_id!: string | null;
+
+  /** When the access token expires, as the provider said (RFC 3339); null when it did not say. */
+  @Column({ type: 'varchar', length: 40, nullable: true })
+  expires_at!: string | null;
+
+  /** The vault replica refreshing the tokens now, and until when it may: one refresh per account at a time. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  refresh_lease_owner!: string | null;
+
+  @Column({ type: 'varchar', length: 40, nullable: true })
+  refresh_lease_until!: string | null;
+
+  /** When the provider refused the refresh token: the user must authorize again. */
+  @Column({ type: 'varchar', length: 40, nullable: true })
+  refused_at!: string | null;
+
   @Column({ type: 'varchar', length: 40 })
   updated_at!: string;
 }

@@ -32,6 +32,9 @@ describe('McpConnector', () => {
   let connector: McpConnector;
   const credentials = new Map<string, ResolvedCredential>();
   const resolved: string[] = [];
+  /** What the vault hands out once a token was refused (an OAuth refresh), per account. */
+  const refreshed = new Map<string, ResolvedCredential>();
+  const rejections: Array<{ accountId: string; rejectedToken: string }> = [];
   const changes: Array<{ tenantId: string; connectionId: string; accountId: string | null }> = [];
 
   const target = (auth_type: AuthType, over: Partial<ConnectionTarget['settings']> = {}, url = upstream.url): ConnectionTarget => ({
@@ -46,13 +49,25 @@ describe('McpConnector', () => {
     credentials.set(id, { auth_type, secret });
     return id;
   };
-  const ctx = (connection: ConnectionTarget, accountId: string | null): ConnectorContext => ({ tenantId: tenant, connection, accountId });
+  const ctx = (connection: ConnectionTarget, accountId: string | null): ConnectorContext => ({
+    tenantId: tenant,
+    connection,
+    accountId,
+    grant: accountId ? `grant-for-${accountId}` : null,
+  });
   const make = (options: McpConnectorOptions = {}) => {
     connector = new McpConnector(
       {
-        resolveCredential: async (t, a) => {
+        resolveCredential: async ({ tenantId: t, accountId: a, grant, rejectedToken }) => {
           expect(t).toBe(tenant);
+          // The connector carries the grant it was given to the vault, unchanged.
+          expect(grant).toBe(`grant-for-${a}`);
           resolved.push(a);
+          if (rejectedToken) {
+            rejections.push({ accountId: a, rejectedToken });
+            const fresh = refreshed.get(a);
+            if (fresh) return fresh;
+          }
           const c = credentials.get(a);
           if (!c) throw new VmcpError('NOT_FOUND', 'no credential for this account');
           return c;
@@ -304,6 +319,32 @@ describe('McpConnector', () => {
     expect(err).toMatchObject({ code: 'FAILED_PRECONDITION' });
     expect(err.message).not.toContain('pw');
     expect(connector.sessions).toBe(0);
+  });
+
+  it('oauth2: names the refused token to the vault, retries once with the refreshed one, and replaces a session before its token expires', async () => {
+    make();
+    const connection = target('oauth2');
+    const soon = () => new Date(Date.now() + 10 * 60_000).toISOString();
+    const a = account('oauth2', { token: 'refused-token-123' });
+    credentials.set(a, { auth_type: 'oauth2', secret: { token: 'refused-token-123' }, expires_at: soon() });
+    refreshed.set(a, { auth_type: 'oauth2', secret: { token: 'fresh-token-456' }, expires_at: soon() });
+    const result = await call(ctx(connection, a), 'echo', { text: 'after refresh' });
+    expect(result.isError).toBeFalsy();
+    expect(rejections).toEqual([{ accountId: a, rejectedToken: 'refused-token-123' }]);
+    expect(upstream.calls.at(-1)).toMatchObject({ headers: { authorization: 'Bearer fresh-token-456' } });
+
+    // A token about to expire (inside the 30 s margin): the pooled session is not used again.
+    const b = account('oauth2', { token: 'short-lived-token-1' });
+    credentials.set(b, { auth_type: 'oauth2', secret: { token: 'short-lived-token-1' }, expires_at: new Date(Date.now() + 5_000).toISOString() });
+    await call(ctx(connection, b), 'echo', { text: 'one' });
+    const asked = resolved.filter((x) => x === b).length;
+    credentials.set(b, { auth_type: 'oauth2', secret: { token: 'short-lived-token-2' }, expires_at: soon() });
+    await call(ctx(connection, b), 'echo', { text: 'two' });
+    expect(resolved.filter((x) => x === b).length).toBe(asked + 1);
+    expect(upstream.calls.at(-1)).toMatchObject({ headers: { authorization: 'Bearer short-lived-token-2' } });
+    // A fresh token's session is reused.
+    await call(ctx(connection, b), 'echo', { text: 'three' });
+    expect(resolved.filter((x) => x === b).length).toBe(asked + 1);
   });
 
   it('lists tools for auth `none` with or without an account, one session per account', async () => {

@@ -1,6 +1,6 @@
 import { isVmcpError, VmcpError, type CallToolResult, type StaticAuth, type ToolDefinition } from '@vmcp/contracts';
 import { buildAuthHeaders, credentialStrings } from '../auth-headers.js';
-import type { CacheScope, CallToolOptions, Connector, ConnectorContext, ConnectorDeps, ListToolsOptions } from '../connector.js';
+import type { CacheScope, CallToolOptions, Connector, ConnectorContext, ConnectorDeps, CredentialRequest, ListToolsOptions } from '../connector.js';
 import { Deadline, StoppedError } from '../shared/deadline.js';
 import { SessionPool, type Lease } from '../shared/session-pool.js';
 import { McpUpstreamSession } from './mcp-upstream-session.js';
@@ -17,6 +17,15 @@ export interface McpConnectorOptions {
   readonly listTimeoutMs?: number;
 }
 
+/** A session is replaced this long before its OAuth access token expires. */
+const TOKEN_EXPIRY_MARGIN_MS = 30_000;
+
+/** What a session was opened with, for OAuth: the token (to name it when refused) and its expiry. */
+interface SessionCredential {
+  readonly token: string;
+  readonly expiresAt: number | undefined;
+}
+
 interface SessionTags {
   readonly connectionId: string;
   readonly accountId: string | null;
@@ -31,6 +40,7 @@ interface SessionTags {
 export class McpConnector implements Connector {
   readonly id = 'mcp';
   private readonly pool: SessionPool<McpUpstreamSession, SessionTags>;
+  private readonly oauth = new WeakMap<McpUpstreamSession, SessionCredential>();
   private readonly connectTimeoutMs: number;
   private readonly listTimeoutMs: number;
 
@@ -77,12 +87,20 @@ export class McpConnector implements Connector {
    */
   private async run<T>(ctx: ConnectorContext, operation: UpstreamOperation, deadline: Deadline, op: (s: McpUpstreamSession) => Promise<T>): Promise<T> {
     const key = sessionKey(ctx);
+    // An OAuth token the upstream refused: the next session asks the vault to refresh it.
+    let rejectedToken: string | undefined;
     for (let attempt = 0; ; attempt++) {
       // The usual case, a pooled session, costs no timer and no promise.
       let lease: Lease<McpUpstreamSession> | undefined = this.pool.tryAcquire(key);
+      if (lease && this.expiring(lease.session)) {
+        lease.retire();
+        lease.release();
+        lease = undefined;
+      }
       try {
+        const rejected = rejectedToken;
         lease ??= await deadline.race(
-          this.pool.acquire(key, { connectionId: ctx.connection.id, accountId: ctx.accountId }, () => this.open(ctx)),
+          this.pool.acquire(key, { connectionId: ctx.connection.id, accountId: ctx.accountId }, () => this.open(ctx, rejected)),
           (late) => late.release(),
         );
       } catch (err) {
@@ -93,6 +111,7 @@ export class McpConnector implements Connector {
       } catch (err) {
         const failure = classifyFailure(err);
         if (sessionIsBroken(failure)) lease.retire();
+        if (failure.kind === 'http' && failure.status === 401) rejectedToken = this.oauth.get(lease.session)?.token;
         if (attempt === 0 && shouldRetry(operation, failure)) continue;
         throw toVmcpError(failure, ctx.connection.name, lease.session.secrets);
       } finally {
@@ -101,17 +120,25 @@ export class McpConnector implements Connector {
     }
   }
 
-  private async open(ctx: ConnectorContext): Promise<McpUpstreamSession> {
+  /** Whether a session's OAuth token is about to expire, so it must not take another call. */
+  private expiring(session: McpUpstreamSession): boolean {
+    const expiresAt = this.oauth.get(session)?.expiresAt;
+    return expiresAt !== undefined && Date.now() >= expiresAt - TOKEN_EXPIRY_MARGIN_MS;
+  }
+
+  private async open(ctx: ConnectorContext, rejectedToken?: string): Promise<McpUpstreamSession> {
     const { connection } = ctx;
     const url = upstreamUrl(connection.settings.url, connection.name);
     let secret: StaticAuth | undefined;
+    let expiresAt: string | undefined;
     if (connection.auth_type !== 'none') {
-      if (!ctx.accountId) throw new VmcpError('ACCOUNT_NOT_ACTIVE', `connection "${connection.name}" needs a connected account`);
-      const resolved = await this.resolve(ctx.tenantId, ctx.accountId);
+      if (!ctx.accountId || !ctx.grant) throw new VmcpError('ACCOUNT_NOT_ACTIVE', `connection "${connection.name}" needs a connected account`);
+      const resolved = await this.resolve({ tenantId: ctx.tenantId, accountId: ctx.accountId, grant: ctx.grant, ...(rejectedToken ? { rejectedToken } : {}) });
       if (resolved.auth_type !== connection.auth_type) {
         throw new VmcpError('FAILED_PRECONDITION', `the connected account's credential is for ${resolved.auth_type}, connection "${connection.name}" uses ${connection.auth_type}`);
       }
       secret = resolved.secret;
+      expiresAt = resolved.expires_at;
     }
     let headers: Record<string, string>;
     try {
@@ -122,22 +149,31 @@ export class McpConnector implements Connector {
     }
     const secrets = credentialStrings(secret, headers);
     try {
-      return await McpUpstreamSession.open({
+      const session = await McpUpstreamSession.open({
         url,
         headers,
         secrets,
         connectTimeoutMs: this.connectTimeoutMs,
         onToolsChanged: () => this.deps.onToolsChanged?.({ tenantId: ctx.tenantId, connectionId: connection.id, accountId: ctx.accountId }),
       });
+      if (connection.auth_type === 'oauth2' && secret && 'token' in secret) {
+        this.oauth.set(session, { token: secret.token, expiresAt: expiresAt ? Date.parse(expiresAt) : undefined });
+      }
+      return session;
     } catch (err) {
       if (err instanceof StoppedError) throw new VmcpError('UNAVAILABLE', `upstream of connection "${connection.name}" did not complete the MCP handshake in time`);
-      throw toVmcpError(classifyFailure(err), connection.name, secrets);
+      const failure = classifyFailure(err);
+      // An OAuth token refused at the handshake (revoked early, clocks apart): once, with a refreshed one.
+      if (connection.auth_type === 'oauth2' && !rejectedToken && secret && 'token' in secret && failure.kind === 'http' && failure.status === 401) {
+        return this.open(ctx, secret.token);
+      }
+      throw toVmcpError(failure, connection.name, secrets);
     }
   }
 
-  private async resolve(tenantId: string, accountId: string) {
+  private async resolve(request: CredentialRequest) {
     try {
-      return await this.deps.resolveCredential(tenantId, accountId);
+      return await this.deps.resolveCredential(request);
     } catch (err) {
       // The vault's codes (NOT_FOUND, UNAVAILABLE, DEADLINE_EXCEEDED, …) reach the caller as they are.
       if (isVmcpError(err)) throw err;

@@ -5,7 +5,9 @@ import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 import { fromColumns } from '../../crypto/aes-gcm.crypto.js';
 import { DataKeyUnwrapError } from '../../keys/data-key.crypto.js';
+import { CredentialGrantVerifier } from '../../grants/credential-grant.verifier.js';
 import { DataKeysService } from '../../keys/data-keys.service.js';
+import { OAuthTokensService } from '../../oauth/oauth-tokens.service.js';
 import { CredentialEntity } from '../credential.entity.js';
 import { openCredential, undecryptableCredential } from '../credential.crypto.js';
 
@@ -21,10 +23,14 @@ export class ResolveCredentialHandler {
   constructor(
     private readonly ds: DataSource,
     private readonly keys: DataKeysService,
+    private readonly grants: CredentialGrantVerifier,
+    private readonly oauth: OAuthTokensService,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {}
 
   async execute(req: Request): Promise<Reply> {
+    // Before any row is read: without policy's grant for this account there is nothing to find.
+    await this.grants.verify(req.grant, req.tenant_id, req.account_id);
     const row = await this.ds.getRepository(CredentialEntity).findOneBy({ account_id: req.account_id, tenant_id: req.tenant_id });
     if (!row) throw new VmcpError('NOT_FOUND', `no credential stored for account ${req.account_id}`);
 
@@ -38,6 +44,8 @@ export class ResolveCredentialHandler {
       throw err;
     }
     if (!key) throw this.unreadable(row, 'no data key of that version for this tenant');
+    // OAuth: the access token, refreshed first when due or refused upstream.
+    if (authType.data === 'oauth2') return this.oauth.resolve(row, req.rejected_token);
 
     const binding = { tenantId: req.tenant_id, accountId: req.account_id, keyVersion: row.key_version, authType: authType.data };
     try {
