@@ -26,7 +26,7 @@ describe('least privilege on the bus', () => {
   const buses: Bus[] = [];
   const as = async (service: string) => {
     const u = creds.users[service]!;
-    const bus = await Bus.connect({ url: nats.url, name: `test-as-${service}`, user: u.user, password: u.password, timeoutMs: 1500 });
+    const bus = await Bus.connect({ url: nats.url, name: `test-as-${service}`, user: u.user, password: u.password, inboxPrefix: u.inboxPrefix, timeoutMs: 1500 });
     buses.push(bus);
     return bus;
   };
@@ -77,5 +77,11 @@ describe('least privilege on the bus', () => {
     const edge = await as('edge');
     const sub = edge.connection.subscribe('vmcp.vault.v1.>');
     await expect(sub.closed).resolves.toBeInstanceOf(Error);
+    // Nor on the replies another service receives (the vault's credential replies go to
+    // the executor's inbox): each user may subscribe to its own inbox prefix only.
+    for (const inbox of ['_INBOX_executor.>', '_INBOX.>', '>']) {
+      const snoop = edge.connection.subscribe(inbox);
+      await expect(snoop.closed).resolves.toBeInstanceOf(Error);
+    }
   });
 });

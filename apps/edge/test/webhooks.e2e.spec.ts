@@ -108,7 +108,7 @@ describe('webhooks for connected-account status events', () => {
   const disconnect = async (t: ApiClient, id: string) => expect((await t.delete(`/api/v1/connected_accounts/${id}`)).status).toBe(200);
   const as = async (service: string) => {
     const u = creds.users[service]!;
-    const bus = await Bus.connect({ url: nats.url, name: `test-as-${service}`, user: u.user, password: u.password, timeoutMs: 1500 });
+    const bus = await Bus.connect({ url: nats.url, name: `test-as-${service}`, user: u.user, password: u.password, inboxPrefix: u.inboxPrefix, timeoutMs: 1500 });
     buses.push(bus);
     return bus;
   };

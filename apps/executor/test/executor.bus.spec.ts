@@ -45,7 +45,7 @@ describe('executor over the bus', () => {
 
   const connect = async (service: string) => {
     const u = creds.users[service]!;
-    const bus = await Bus.connect({ url: nats.url, name: `test-${service}`, user: u.user, password: u.password, timeoutMs: 5000 });
+    const bus = await Bus.connect({ url: nats.url, name: `test-${service}`, user: u.user, password: u.password, inboxPrefix: u.inboxPrefix, timeoutMs: 5000 });
     buses.push(bus);
     return bus;
   };
@@ -98,7 +98,7 @@ describe('executor over the bus', () => {
       NATS_PASSWORD: u.password,
       VMCP_BUS_TIMEOUT_MS: String(BUS_TIMEOUT_MS),
     });
-    const bus = await Bus.connect({ url: nats.url, name: 'vmcp-executor', user: u.user, password: u.password, timeoutMs: config.busTimeoutMs });
+    const bus = await Bus.connect({ url: nats.url, name: 'vmcp-executor', user: u.user, password: u.password, inboxPrefix: u.inboxPrefix, timeoutMs: config.busTimeoutMs });
     buses.push(bus);
     const core: Core = { config, bus, telemetry: startTelemetry(config), logger: createLogger('executor', 'silent') };
     app = await createBusServiceApp(core, { service: 'executor', module: (c) => ExecutorModule.forRoot(c) });

@@ -24,7 +24,7 @@ describe('key rotations over the bus, and the operators’ command', () => {
   const extra: Bus[] = [];
   let env: Record<string, string>;
 
-  const as = async (user: 'edge' | 'executor' | 'vault', inboxPrefix?: string) => {
+  const as = async (user: 'edge' | 'executor' | 'vault', inboxPrefix = creds.users[user]!.inboxPrefix) => {
     const bus = await Bus.connect({ url: nats.url, name: `test-as-${user}`, user, password: creds.users[user]!.password, timeoutMs: 1500, inboxPrefix });
     extra.push(bus);
     return bus;
@@ -58,7 +58,7 @@ describe('key rotations over the bus, and the operators’ command', () => {
     };
     // The vault as production wires it, under its own restricted NATS user.
     const config = loadConfig('vault', env);
-    vaultBus = await Bus.connect({ url: nats.url, name: 'vmcp-vault', user: 'vault', password: creds.users.vault!.password, timeoutMs: 3000 });
+    vaultBus = await Bus.connect({ url: nats.url, name: 'vmcp-vault', user: 'vault', password: creds.users.vault!.password, inboxPrefix: creds.users.vault!.inboxPrefix, timeoutMs: 3000 });
     const core = { config, bus: vaultBus, telemetry: startTelemetry(config), logger: createLogger('vault', 'silent') };
     app = await createBusServiceApp(core, { service: 'vault', module: (c) => VaultModule.forRoot(c) });
     edge = await as('edge');

@@ -26,6 +26,15 @@ export const natsHeaderGetter: TextMapGetter<MsgHdrs | undefined> = {
   get: (h, k) => (h?.has(k) ? h.get(k) : undefined),
 };
 
+/**
+ * The reply-subject prefix of one service's connections. Each NATS user may subscribe to
+ * its own prefix only (infra/nats/permissions.conf), so no service can read the replies
+ * another one receives, such as the credentials the vault sends the executor.
+ */
+export function serviceInbox(service: string): string {
+  return `_INBOX_${service}`;
+}
+
 export interface BusOptions {
   readonly url: string;
   readonly name: string;

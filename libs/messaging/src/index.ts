@@ -1,4 +1,4 @@
-export { Bus, describeZodError, natsHeaderGetter } from './bus.js';
+export { Bus, describeZodError, natsHeaderGetter, serviceInbox } from './bus.js';
 export type { BusOptions, RequestOptions } from './bus.js';
 export { VmcpNatsServer, serveRpc } from './nats-server.strategy.js';
 export { ensureAuditStream, publishAuditEvent } from './audit-stream.js';

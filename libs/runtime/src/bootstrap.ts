@@ -3,7 +3,7 @@ import { Global, Module, type DynamicModule, type INestMicroservice } from '@nes
 import { NestFactory } from '@nestjs/core';
 import { loadConfig, VMCP_CONFIG, type ServiceName, type VmcpConfig } from '@vmcp/config';
 import { VMCP_VERSION } from '@vmcp/telemetry';
-import { Bus, VmcpNatsServer } from '@vmcp/messaging';
+import { Bus, serviceInbox, VmcpNatsServer } from '@vmcp/messaging';
 import { createLogger, startTelemetry, type Logger, type Telemetry } from '@vmcp/telemetry';
 import { portOf, serveHealth, type ReadinessChecks } from './health-server.js';
 import { PinoNestLogger } from './nest-logger.js';
@@ -37,6 +37,7 @@ export async function startCore(service: ServiceName): Promise<Core> {
       name: `vmcp-${service}`,
       user: config.nats.user,
       password: config.nats.password,
+      inboxPrefix: serviceInbox(service),
       timeoutMs: config.busTimeoutMs,
     });
   } catch (err) {

@@ -1,6 +1,6 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { loadConfig, type ServiceName } from '@vmcp/config';
-import { Bus } from '@vmcp/messaging';
+import { Bus, serviceInbox } from '@vmcp/messaging';
 import { createBusServiceApp, type BusServiceOptions, type Core } from '@vmcp/runtime';
 import { createLogger, startTelemetry } from '@vmcp/telemetry';
 
@@ -18,7 +18,7 @@ export async function startInProcessService(
   options: BusServiceOptions & { natsUrl: string; env: Record<string, string> },
 ): Promise<InProcessService> {
   const config = loadConfig(options.service as ServiceName, { NODE_ENV: 'test', ...options.env, NATS_URL: options.natsUrl });
-  const bus = await Bus.connect({ url: options.natsUrl, name: `test-${options.service}`, timeoutMs: 3000 });
+  const bus = await Bus.connect({ url: options.natsUrl, name: `test-${options.service}`, inboxPrefix: serviceInbox(options.service), timeoutMs: 3000 });
   const core: Core = { config, bus, telemetry: startTelemetry(config), logger: createLogger(options.service, 'silent') };
   const app = await createBusServiceApp(core, options);
   return {

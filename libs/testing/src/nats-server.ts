@@ -1,3 +1,4 @@
+import { serviceInbox } from '@vmcp/messaging';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -44,15 +45,22 @@ function portOpen(port: number): Promise<boolean> {
 export const NATS_PERMISSIONS_FILE = fileURLToPath(new URL('../../../infra/nats/permissions.conf', import.meta.url));
 
 /** Fresh passwords for the permission file's users: the server's env and each service's. */
-export function natsUsers(): { serverEnv: Record<string, string>; users: Record<string, { user: string; password: string }> } {
+export interface NatsUser {
+  readonly user: string;
+  readonly password: string;
+  /** The only reply subjects the user may subscribe to (serviceInbox in @vmcp/messaging). */
+  readonly inboxPrefix: string;
+}
+
+export function natsUsers(): { serverEnv: Record<string, string>; users: Record<string, NatsUser> } {
   const serverEnv: Record<string, string> = {};
-  const users: Record<string, { user: string; password: string }> = {};
+  const users: Record<string, NatsUser> = {};
   for (const service of ['edge', 'policy', 'vault', 'executor', 'audit']) {
     // nats-server parses an environment value like a config token: one that starts with a
     // digit or '-' becomes a number and the login fails. A letter first keeps it a string.
     const password = `p${randomBytes(18).toString('hex')}`;
     serverEnv[`VMCP_NATS_${service.toUpperCase()}_PASSWORD`] = password;
-    users[service] = { user: service, password };
+    users[service] = { user: service, password, inboxPrefix: serviceInbox(service) };
   }
   return { serverEnv, users };
 }

@@ -2,13 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, type VmcpConfig } from '@vmcp/config';
 import { KeyRotationId, TenantId, VmcpError, vaultKeys } from '@vmcp/contracts';
-import { Bus, describeZodError } from '@vmcp/messaging';
+import { Bus, describeZodError, serviceInbox } from '@vmcp/messaging';
 
 /**
  * Reply subjects of the command: the vault's NATS user may subscribe to these and no other
  * inbox (infra/nats/permissions.conf), so it cannot read replies meant for other services.
  */
-export const CLI_INBOX_PREFIX = '_INBOX_vault';
+export const CLI_INBOX_PREFIX = serviceInbox('vault');
 
 export const USAGE = `usage: npm run vault -- <command> [options]
 
