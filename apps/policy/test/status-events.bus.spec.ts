@@ -91,6 +91,24 @@ describe.each(DATABASE_KINDS)('connected-account status events on %s', (kind) =>
     });
   });
 
+  it('reports the accounts of a deleted connection as DISCONNECTED', async () => {
+    await client.request(policy.createConnection, { tenant_id: tenant, name: 'gone', connector: 'mcp', auth_type: 'bearer_token', settings: { url: 'http://127.0.0.1:9/mcp' } });
+    const prepare = async (identifier: string) =>
+      (await client.request(policy.prepareAccount, { tenant_id: tenant, connection_name: 'gone', identifier })).connected_account.id;
+    const active = await prepare('g1');
+    await setStatus(active, 'ACTIVE');
+    const pending = await prepare('g2');
+    const done = await prepare('g3');
+    await setStatus(done, 'DISCONNECTED');
+    const before = (await of(done)).length;
+    await client.request(policy.deleteConnection, { tenant_id: tenant, name: 'gone' });
+    await waitFor(async () => (await of(active)).length === 2 && (await of(pending)).length === 1 && (await outboxEmpty()), { what: 'the disconnect events' });
+    expect((await of(active)).at(-1)!.event.data).toMatchObject({ previous_status: 'ACTIVE', status: 'DISCONNECTED', connection_name: 'gone' });
+    expect((await of(pending))[0]!.event.data).toMatchObject({ previous_status: 'PENDING_AUTH', status: 'DISCONNECTED' });
+    // An account already disconnected changes nothing, so it gets no second event.
+    expect((await of(done)).length).toBe(before);
+  });
+
   it('keeps a committed change’s event until the stream takes it', async () => {
     await jsm.streams.delete(stream);
     const id = await account('u2');

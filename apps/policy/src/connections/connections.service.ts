@@ -3,6 +3,7 @@ import {
   newId,
   policy,
   VmcpError,
+  type AccountStatus,
   type AuthType,
   type Connection,
   type ConnectionSettingsInput,
@@ -13,6 +14,8 @@ import { Bus } from '@vmcp/messaging';
 import { DataSource, nowIso } from '@vmcp/persistence';
 import { Like } from 'typeorm';
 import { AccountEntity, ConfigEntity, ConnectionEntity, type StoredSettings } from '../entities/policy.entities.js';
+import { EventOutbox } from '../events/event-outbox.service.js';
+import { statusChangedEvent } from '../events/status-changed.event.js';
 import { isUniqueViolation, paginate } from '../shared/pagination.js';
 
 export function toConnection(e: ConnectionEntity): Connection {
@@ -85,6 +88,7 @@ export class ConnectionsService {
   constructor(
     private readonly ds: DataSource,
     private readonly bus: Bus,
+    private readonly outbox: EventOutbox,
   ) {}
 
   async create(
@@ -166,11 +170,22 @@ export class ConnectionsService {
     if (users.length) {
       throw new VmcpError('FAILED_PRECONDITION', `connection "${name}" is mapped by config(s) ${users.map((c) => c.name).join(', ')}`);
     }
-    const accounts = await this.ds.getRepository(AccountEntity).findBy({ tenant_id: tenantId, connection_id: e.id });
-    await this.ds.transaction(async (m) => {
+    const accounts = await this.ds.transaction(async (m) => {
+      const gone = await m.getRepository(AccountEntity).findBy({ tenant_id: tenantId, connection_id: e.id });
+      // Each account still in use ends DISCONNECTED, as a user-visible event like any disconnect.
+      const occurredAt = nowIso();
+      for (const a of gone) {
+        if (a.status === 'DISCONNECTED') continue;
+        await this.outbox.stage(
+          m,
+          statusChangedEvent({ tenantId, accountId: a.id, connectionName: e.name, identifier: a.identifier, previous: a.status as AccountStatus, status: 'DISCONNECTED', occurredAt }),
+        );
+      }
       await m.getRepository(AccountEntity).delete({ tenant_id: tenantId, connection_id: e.id });
       await m.getRepository(ConnectionEntity).delete({ id: e.id, tenant_id: tenantId });
+      return gone;
     });
+    this.outbox.publishSoon();
     this.bus.publish(policy.connectionChanged, { tenant_id: tenantId, connection_id: e.id });
     return { connection_id: e.id, account_ids: accounts.map((a) => a.id) };
   }
