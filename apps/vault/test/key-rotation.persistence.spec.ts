@@ -195,6 +195,22 @@ describe.each(DATABASE_KINDS)('tenant data-key rotation on %s', (kind) => {
     expect(await f.replica(kek).resolve({ tenant_id: tenant, account_id: String(row!.account_id) })).toEqual(unreadable(String(row!.account_id)));
   });
 
+  it("moves the tenant's OAuth client secrets in the same job, and they still open", async () => {
+    const { tenant } = await tenantWith(1);
+    const connection = newId('conn');
+    const client = { client_id: 'app', scopes: [], authorize_url: 'https://auth.example/authorize', token_url: 'https://auth.example/token', token_endpoint_auth_method: 'client_secret_basic' };
+    expect(await v.oauth.storeClient({ tenant_id: tenant, connection_id: connection, client, client_secret: `${SECRET}-client` })).toMatchObject({ stored: true });
+    const vault = rotationReplica(f, kek);
+    const job = rotationOf(await vault.startTenant({ tenant_id: tenant }));
+    expect(job).toMatchObject({ total: 2 });
+    await vault.runner.runPending();
+    expect(rotationOf(await vault.get({ id: job.id }))).toMatchObject({ status: 'COMPLETED', total: 2, done: 2 });
+    expect((await f.rows('oauth_clients', { connection_id: connection })).map((r) => Number(r.key_version))).toEqual([2]);
+    // Making a link opens the client (and its secret) under the new version.
+    expect(await f.replica(kek).oauth.createLink({ tenant_id: tenant, connection_id: connection, account_id: newId('ca') })).toMatchObject({ link: expect.any(String) });
+    expect(await dump(f)).not.toContain(`${SECRET}-client`);
+  });
+
   it('keeps no secret, data key or master key readable at rest after re-encryption', async () => {
     const { tenant } = await tenantWith(3, 'basic');
     const vault = rotationReplica(f, kek);

@@ -8,6 +8,7 @@ import type { Logger } from '@vmcp/telemetry';
 import { DataKeysService } from '../keys/data-keys.service.js';
 import { KEK_PROVIDER, type KeyEncryptionKeyProvider } from '../keys/key-encryption-key.provider.js';
 import { KeyRotationEntity } from './key-rotation.entity.js';
+import { reencryptOAuthClients } from '../oauth/oauth-client-rotation.js';
 import { reencryptCredentials, rewrapDataKeys, type BatchResult } from './rotation-batches.js';
 
 export interface KeyRotationSettings {
@@ -150,11 +151,14 @@ export class KeyRotationRunner implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
-  private batch(job: KeyRotationEntity): Promise<BatchResult> {
+  private async batch(job: KeyRotationEntity): Promise<BatchResult> {
     const limit = this.settings.batchSize;
     if (job.kind === 'master') return rewrapDataKeys(this.ds, this.kek, limit);
     if (job.kind === 'tenant' && job.tenant_id && job.target_version) {
-      return reencryptCredentials(this.ds, this.keys, job.tenant_id, job.target_version, limit);
+      // Credentials first, then the connections' OAuth client secrets, in the same job.
+      const credentials = await reencryptCredentials(this.ds, this.keys, job.tenant_id, job.target_version, limit);
+      const clients = await reencryptOAuthClients(this.ds, this.keys, job.tenant_id, job.target_version, limit - credentials.moved);
+      return { moved: credentials.moved + clients.moved, remaining: credentials.remaining + clients.remaining };
     }
     throw new VmcpError('INTERNAL', `key rotation ${job.id} has an unknown kind`);
   }

@@ -7,6 +7,7 @@ import { CredentialEntity } from '../../credentials/credential.entity.js';
 import { DataKeysService } from '../../keys/data-keys.service.js';
 import { KEK_PROVIDER, type KeyEncryptionKeyProvider } from '../../keys/key-encryption-key.provider.js';
 import { TenantKeyEntity } from '../../keys/tenant-key.entity.js';
+import { OAuthClientEntity } from '../../oauth/oauth.entities.js';
 import { KeyRotationEntity, toKeyRotation } from '../key-rotation.entity.js';
 import { KeyRotationRunner } from '../key-rotation.runner.js';
 
@@ -57,11 +58,19 @@ export class StartRotationHandler {
     const running = await this.repo().findOneBy({ kind: 'tenant', tenant_id: req.tenant_id, status: 'RUNNING' });
     if (running) throw new VmcpError('ALREADY_EXISTS', `a data-key rotation of tenant ${req.tenant_id} is already running: ${running.id}`);
     const { version } = await this.keys.rotate(req.tenant_id);
-    const total = await this.ds
+    const older = { tenant: req.tenant_id, version };
+    const credentials = await this.ds
       .getRepository(CredentialEntity)
       .createQueryBuilder('c')
-      .where('c.tenant_id = :tenant AND c.key_version < :version', { tenant: req.tenant_id, version })
+      .where('c.tenant_id = :tenant AND c.key_version < :version', older)
       .getCount();
+    // The connections' OAuth client secrets move in the same job.
+    const clients = await this.ds
+      .getRepository(OAuthClientEntity)
+      .createQueryBuilder('o')
+      .where('o.tenant_id = :tenant AND o.key_version < :version', older)
+      .getCount();
+    const total = credentials + clients;
     const job = await this.insert({ kind: 'tenant', tenant_id: req.tenant_id, target_version: version, target_kek_id: null, total });
     this.logger.info({ key_rotation_id: job.id, tenant_id: req.tenant_id, target_version: version, total }, 'data-key rotation started');
     this.runner.kick();
