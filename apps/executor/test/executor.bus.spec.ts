@@ -34,6 +34,7 @@ describe('executor over the bus', () => {
   let app: INestMicroservice;
   const buses: Bus[] = [];
   let asPolicy: Bus;
+  let asVaultEvents: Bus;
   let asEdge: Bus;
   const creds = lettersFirst();
   const tenant = newId('ten');
@@ -76,6 +77,7 @@ describe('executor over the bus', () => {
     upstream = await startUpstreamMcpServer();
 
     const asVault = await connect('vault');
+    asVaultEvents = asVault;
     asVault.connection.subscribe(vault.resolveCredential.subject, {
       queue: 'vault',
       callback: (err, msg) => {
@@ -165,6 +167,15 @@ describe('executor over the bus', () => {
     vaultStore.set(alice, { auth_type: 'bearer_token', secret: { token: 'alice-after-edit' } });
     asPolicy.publish(policy.connectionChanged, { tenant_id: tenant, connection_id: target.id });
     await waitFor(async () => text(await call(target, alice, 'whoami')).includes('Bearer alice-after-edit'), { what: 'a new session after the connection changed' });
+
+    // The vault refreshed the token, then rotated the tenant's data key: each time the
+    // session holding the old plaintext goes.
+    vaultStore.set(alice, { auth_type: 'bearer_token', secret: { token: 'alice-vault-refreshed' } });
+    asVaultEvents.publish(vault.credentialChanged, { tenant_id: tenant, account_id: alice, reason: 'refreshed' });
+    await waitFor(async () => text(await call(target, alice, 'whoami')).includes('Bearer alice-vault-refreshed'), { what: 'a new session after a refresh' });
+    vaultStore.set(alice, { auth_type: 'bearer_token', secret: { token: 'alice-after-rotation' } });
+    asVaultEvents.publish(vault.credentialChanged, { tenant_id: tenant, account_id: null, reason: 'rotated' });
+    await waitFor(async () => text(await call(target, alice, 'whoami')).includes('Bearer alice-after-rotation'), { what: 'a new session after a rotation' });
 
     vaultStore.delete(alice);
     asPolicy.publish(policy.accountChanged, { tenant_id: tenant, account_id: alice, status: 'DISCONNECTED' });

@@ -82,7 +82,7 @@ export async function openVaultFixture(kind: DatabaseKind, env: Record<string, s
   const logger = createLogger('vault', 'trace', sink);
   const grants = await createGrantSigner();
   const expired: VaultFixture['expired'] = [];
-  const events: VaultEvents = { accountExpired: (e) => expired.push(e) };
+  const events: VaultEvents = { accountExpired: (e) => expired.push(e), credentialChanged: () => undefined };
   const keySource: GrantKeySource = { fetch: async () => grants.keys };
   // A resolve request without a grant gets a valid one, so tests about storage read as
   // before; tests about grants pass their own.

@@ -23,8 +23,8 @@ export interface CallToolOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Which cached state to drop: everything held for one account, or for one connection. */
-export type CacheScope = { readonly accountId: string } | { readonly connectionId: string };
+/** Which cached state to drop: everything held for one account, one connection, or one tenant. */
+export type CacheScope = { readonly accountId: string } | { readonly connectionId: string } | { readonly tenantId: string };
 
 /**
  * One kind of upstream (any MCP server, or a native API such as Gmail or Slack). Errors

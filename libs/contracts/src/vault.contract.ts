@@ -136,3 +136,14 @@ export const accountExpired = defineEvent({
   subject: 'vmcp.vault.v1.events.account_expired',
   payload: z.object({ tenant_id: TenantId, account_id: AccountId, reason: z.string().max(256) }),
 });
+
+/**
+ * Published when the plaintext an executor may hold for an account changed or was
+ * re-keyed: an OAuth token refreshed (`account_id` set), or a tenant's data key rotated
+ * (`account_id` null: every account of the tenant). Executors drop pooled upstream
+ * sessions holding the old credential at once (DESIGN.md invariant 1).
+ */
+export const credentialChanged = defineEvent({
+  subject: 'vmcp.vault.v1.events.credential_changed',
+  payload: z.object({ tenant_id: TenantId, account_id: AccountId.nullable(), reason: z.enum(['refreshed', 'rotated']) }),
+});

@@ -1,4 +1,4 @@
-import { newId, policy, type BusEvent } from '@vmcp/contracts';
+import { newId, policy, vault, type BusEvent } from '@vmcp/contracts';
 import type { CacheScope } from '@vmcp/connectors';
 import type { Bus } from '@vmcp/messaging';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { EvictOnChangeListener } from './evict-on-change.listener.js';
 // Wiring only; the real bus path is covered in test/executor.bus.spec.ts.
 
 describe('EvictOnChangeListener', () => {
-  it('forgets an account on accountChanged and a connection on connectionChanged, until destroyed', () => {
+  it('forgets an account, a connection or a tenant on the change events of policy and vault, until destroyed', () => {
     const handlers = new Map<string, (payload: never) => void>();
     let unsubscribed = 0;
     const bus = {
@@ -26,9 +26,12 @@ describe('EvictOnChangeListener', () => {
     const connection = newId('conn');
     handlers.get(policy.accountChanged.subject)!({ tenant_id: newId('ten'), account_id: account, status: 'ACTIVE' } as never);
     handlers.get(policy.connectionChanged.subject)!({ tenant_id: newId('ten'), connection_id: connection } as never);
-    expect(forgotten).toEqual([{ accountId: account }, { connectionId: connection }]);
+    const tenant = newId('ten');
+    handlers.get(vault.credentialChanged.subject)!({ tenant_id: tenant, account_id: account, reason: 'refreshed' } as never);
+    handlers.get(vault.credentialChanged.subject)!({ tenant_id: tenant, account_id: null, reason: 'rotated' } as never);
+    expect(forgotten).toEqual([{ accountId: account }, { connectionId: connection }, { accountId: account }, { tenantId: tenant }]);
 
     listener.onModuleDestroy();
-    expect(unsubscribed).toBe(2);
+    expect(unsubscribed).toBe(3);
   });
 });

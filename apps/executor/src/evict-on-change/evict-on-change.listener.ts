@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { policy } from '@vmcp/contracts';
+import { policy, vault } from '@vmcp/contracts';
 import { Bus } from '@vmcp/messaging';
 import { ConnectorRegistry } from '../connectors/connector-registry.service.js';
 
@@ -22,6 +22,8 @@ export class EvictOnChangeListener implements OnModuleInit, OnModuleDestroy {
     this.subscriptions = [
       this.bus.subscribe(policy.accountChanged, (e) => this.connectors.forget({ accountId: e.account_id })),
       this.bus.subscribe(policy.connectionChanged, (e) => this.connectors.forget({ connectionId: e.connection_id })),
+      // A refreshed token or a rotated data key: what the pooled sessions hold is stale.
+      this.bus.subscribe(vault.credentialChanged, (e) => this.connectors.forget(e.account_id ? { accountId: e.account_id } : { tenantId: e.tenant_id })),
     ];
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { VmcpError } from '@vmcp/contracts';
 import { DataSource, nowIso } from '@vmcp/persistence';
 import { VMCP_LOGGER } from '@vmcp/runtime';
@@ -9,6 +9,7 @@ import { DataKeysService } from '../keys/data-keys.service.js';
 import { KEK_PROVIDER, type KeyEncryptionKeyProvider } from '../keys/key-encryption-key.provider.js';
 import { KeyRotationEntity } from './key-rotation.entity.js';
 import { reencryptOAuthClients } from '../oauth/oauth-client-rotation.js';
+import { VaultEvents } from '../oauth/vault-events.js';
 import { reencryptCredentials, rewrapDataKeys, type BatchResult } from './rotation-batches.js';
 
 export interface KeyRotationSettings {
@@ -51,6 +52,7 @@ export class KeyRotationRunner implements OnApplicationBootstrap, BeforeApplicat
     @Inject(KEK_PROVIDER) private readonly kek: KeyEncryptionKeyProvider,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
     @Inject(KEY_ROTATION_SETTINGS) private readonly settings: KeyRotationSettings,
+    @Optional() private readonly events?: VaultEvents,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -146,7 +148,12 @@ export class KeyRotationRunner implements OnApplicationBootstrap, BeforeApplicat
         this.logger.info({ key_rotation_id: job.id }, 'key rotation lost its lease or was superseded');
         return;
       }
-      if (step.remaining === 0) return this.finish(job.id, { status: 'COMPLETED' });
+      if (step.remaining === 0) {
+        await this.finish(job.id, { status: 'COMPLETED' });
+        // Executors holding credentials sealed under the old version drop those sessions.
+        if (job.kind === 'tenant' && job.tenant_id) this.events?.credentialChanged({ tenant_id: job.tenant_id, account_id: null, reason: 'rotated' });
+        return;
+      }
       if (options.abandonAfterBatches !== undefined && batches >= options.abandonAfterBatches) return;
     }
   }

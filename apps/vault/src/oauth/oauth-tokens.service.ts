@@ -147,6 +147,7 @@ export class OAuthTokensService {
         return await this.refreshFailed(row, tokens, err);
       }
       await this.storeRefreshed(row, issued);
+      this.events.credentialChanged({ tenant_id: tenantId, account_id: accountId, reason: 'refreshed' });
       this.logger.info({ account_id: accountId, rotated: issued.tokens.refresh_token !== tokens.refresh_token }, 'OAuth token refreshed');
       return resolved(issued.tokens, issued.expiresAt?.toISOString() ?? null);
     } finally {

@@ -27,6 +27,7 @@ interface SessionCredential {
 }
 
 interface SessionTags {
+  readonly tenantId: string;
   readonly connectionId: string;
   readonly accountId: string | null;
 }
@@ -74,7 +75,8 @@ export class McpConnector implements Connector {
 
   forget(scope: CacheScope): void {
     if ('accountId' in scope) this.pool.retire((t) => t.accountId === scope.accountId);
-    else this.pool.retire((t) => t.connectionId === scope.connectionId);
+    else if ('connectionId' in scope) this.pool.retire((t) => t.connectionId === scope.connectionId);
+    else this.pool.retire((t) => t.tenantId === scope.tenantId);
   }
 
   close(): Promise<void> {
@@ -100,7 +102,7 @@ export class McpConnector implements Connector {
       try {
         const rejected = rejectedToken;
         lease ??= await deadline.race(
-          this.pool.acquire(key, { connectionId: ctx.connection.id, accountId: ctx.accountId }, () => this.open(ctx, rejected)),
+          this.pool.acquire(key, { tenantId: ctx.tenantId, connectionId: ctx.connection.id, accountId: ctx.accountId }, () => this.open(ctx, rejected)),
           (late) => late.release(),
         );
       } catch (err) {
