@@ -62,6 +62,8 @@ describe.each(DATABASE_KINDS)('OAuth accounts in the vault (%s)', (kind) => {
       clients: [
         { clientId: 'vmcp-app', clientSecret: CLIENT_SECRET, redirectUris: [CALLBACK] },
         { clientId: 'other-app', clientSecret: OTHER_SECRET, redirectUris: [CALLBACK], tokenEndpointAuthMethod: 'client_secret_post' },
+        // Registered with another redirect URI than vmcp's callback.
+        { clientId: 'misregistered-app', clientSecret: OTHER_SECRET, redirectUris: ['https://elsewhere.example/callback'] },
       ],
       scopes: ['files:read'],
     });
@@ -141,6 +143,20 @@ describe.each(DATABASE_KINDS)('OAuth accounts in the vault (%s)', (kind) => {
     expect(reply).toMatchObject({ error: { code: 'FAILED_PRECONDITION', message: expect.stringMatching(/invalid_grant/) } });
     expect(JSON.stringify(reply)).not.toContain(theirs.params.code);
     expect(await fx.rows('credentials', { account_id: victim })).toEqual([]);
+  });
+
+  it('stops at the provider when the redirect URI does not match its registration, and stores nothing', async () => {
+    const misregistered = newId('conn');
+    await vault.oauth.storeClient({ tenant_id: tenant, connection_id: misregistered, client: client({ client_id: 'misregistered-app' }), client_secret: OTHER_SECRET });
+    const account = newId('ca');
+    const link = (await vault.oauth.createLink({ tenant_id: tenant, connection_id: misregistered, account_id: account })) as Reply;
+    const opened = (await vault.oauth.openLink({ state: String(link.link).split('/oauth/authorize/')[1] })) as Reply;
+    const page = await provider.authorize(String(opened.authorize_url), { accountId: account });
+    // The provider never redirects to an unregistered URI: no code reaches anyone.
+    expect(page.status).toBe(400);
+    expect(page.body).toMatch(/redirect_uri/);
+    expect(page.location.startsWith(CALLBACK)).toBe(false);
+    expect(await fx.rows('credentials', { account_id: account })).toEqual([]);
   });
 
   it('refreshes a refused token once, honouring rotation, however many callers ask at once, on every replica', async () => {
