@@ -1,4 +1,6 @@
 export { Bus, describeZodError, natsHeaderGetter, serviceInbox } from './bus.js';
+export { PolicyKeySet } from './policy-keys.js';
+export type { PolicyKeys } from './policy-keys.js';
 export type { BusOptions, RequestOptions } from './bus.js';
 export { VmcpNatsServer, serveRpc } from './nats-server.strategy.js';
 export { ensureAuditStream, publishAuditEvent } from './audit-stream.js';

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { ConfigId, Identifier, policy, TenantId, TokenId, VmcpError, type SessionPrincipal } from '@vmcp/contracts';
-import { Bus } from '@vmcp/messaging';
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
+import { ConfigId, Identifier, TenantId, TokenId, VmcpError, type SessionPrincipal } from '@vmcp/contracts';
+import { Bus, PolicyKeySet } from '@vmcp/messaging';
+import { errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { RevocationsService } from './revocations.service.js';
 
@@ -34,39 +34,21 @@ const KEY_REFRESH_INTERVAL_MS = 5000;
  */
 @Injectable()
 export class SessionTokensService {
-  private keys?: { issuer: string; jwks: ReturnType<typeof createLocalJWKSet>; kids: Set<string> };
-  private lastFetch = 0;
-  private inflight?: Promise<void>;
+  private readonly keys: PolicyKeySet;
   /** token → principal and expiry (ms); only ever filled after a full verification. */
   private readonly verified = new Map<string, { principal: SessionPrincipal; expiresAtMs: number; configId: string }>();
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
-    private readonly bus: Bus,
+    bus: Bus,
     private readonly revocations: RevocationsService,
-  ) {}
+  ) {
+    // New keys may retire old ones: every cached verification is redone.
+    this.keys = PolicyKeySet.overBus(bus, KEY_REFRESH_INTERVAL_MS, () => this.verified.clear());
+  }
 
   mcpServerUrl(configId: string): string {
     return `${this.config.publicUrl}/mcp/${configId}`;
-  }
-
-  private async fetchKeys(): Promise<void> {
-    this.inflight ??= (async () => {
-      try {
-        const reply = await this.bus.request(policy.tokenKeys, {});
-        // New keys may retire old ones: every cached verification is redone.
-        this.verified.clear();
-        this.keys = {
-          issuer: reply.issuer,
-          jwks: createLocalJWKSet({ keys: reply.keys } as JSONWebKeySet),
-          kids: new Set(reply.keys.map((k) => k.kid)),
-        };
-        this.lastFetch = Date.now();
-      } finally {
-        this.inflight = undefined;
-      }
-    })();
-    return this.inflight;
   }
 
   private kidOf(token: string): string | undefined {
@@ -107,11 +89,7 @@ export class SessionTokensService {
     if (token.length > 4096 || token.split('.').length !== 3) throw new InvalidSessionToken('malformed token');
     const kid = this.kidOf(token);
     if (!kid) throw new InvalidSessionToken('malformed token');
-    if (!this.keys || (!this.keys.kids.has(kid) && Date.now() - this.lastFetch > KEY_REFRESH_INTERVAL_MS)) {
-      await this.fetchKeys();
-    }
-    const keys = this.keys;
-    if (!keys) throw new VmcpError('UNAVAILABLE', 'token signing keys not available');
+    const keys = await this.keys.forKid(kid);
     let payload: unknown;
     try {
       ({ payload } = await jwtVerify(token, keys.jwks, {

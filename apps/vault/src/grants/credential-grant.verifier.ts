@@ -7,8 +7,8 @@ import {
   VmcpError,
   type RpcReply,
 } from '@vmcp/contracts';
-import { Bus } from '@vmcp/messaging';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { Bus, PolicyKeySet } from '@vmcp/messaging';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
 
 type Keys = RpcReply<typeof policy.tokenKeys>;
 
@@ -38,11 +38,11 @@ const REFETCH_INTERVAL_MS = 10_000;
  */
 @Injectable()
 export class CredentialGrantVerifier {
-  private keys?: { issuer: string; jwks: ReturnType<typeof createLocalJWKSet>; kids: Set<string> };
-  private fetching?: Promise<void>;
-  private lastFetch = 0;
+  private readonly keys: PolicyKeySet;
 
-  constructor(private readonly source: GrantKeySource) {}
+  constructor(source: GrantKeySource) {
+    this.keys = new PolicyKeySet(() => source.fetch(), REFETCH_INTERVAL_MS);
+  }
 
   async verify(grant: string, tenantId: string, accountId: string): Promise<CredentialGrantClaims> {
     let kid: string | undefined;
@@ -52,9 +52,7 @@ export class CredentialGrantVerifier {
       throw refused('it is not a signed grant');
     }
     if (!kid) throw refused('it names no signing key');
-    await this.load(kid);
-    const keys = this.keys;
-    if (!keys) throw new VmcpError('UNAVAILABLE', 'grant signing keys are not available');
+    const keys = await this.keys.forKid(kid);
     let payload;
     try {
       ({ payload } = await jwtVerify(grant, keys.jwks, {
@@ -71,25 +69,6 @@ export class CredentialGrantVerifier {
     if (!claims.success) throw refused('its claims are not valid');
     if (claims.data.tid !== tenantId || claims.data.sub !== accountId) throw refused('it was issued for another tenant or account');
     return claims.data;
-  }
-
-  private async load(kid: string): Promise<void> {
-    if (this.keys?.kids.has(kid)) return;
-    if (this.keys && Date.now() - this.lastFetch < REFETCH_INTERVAL_MS) return;
-    this.fetching ??= (async () => {
-      try {
-        const reply = await this.source.fetch();
-        this.keys = {
-          issuer: reply.issuer,
-          jwks: createLocalJWKSet({ keys: reply.keys } as JSONWebKeySet),
-          kids: new Set(reply.keys.map((k) => k.kid)),
-        };
-        this.lastFetch = Date.now();
-      } finally {
-        this.fetching = undefined;
-      }
-    })();
-    await this.fetching;
   }
 }
 
