@@ -100,6 +100,7 @@ describe.each(DATABASE_KINDS)('connected-account status events on %s', (kind) =>
     const pending = await prepare('g2');
     const done = await prepare('g3');
     await setStatus(done, 'DISCONNECTED');
+    await waitFor(async () => (await of(done)).length === 1 && (await outboxEmpty()), { what: 'the events before the delete' });
     const before = (await of(done)).length;
     await client.request(policy.deleteConnection, { tenant_id: tenant, name: 'gone' });
     await waitFor(async () => (await of(active)).length === 2 && (await of(pending)).length === 1 && (await outboxEmpty()), { what: 'the disconnect events' });

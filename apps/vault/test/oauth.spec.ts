@@ -109,7 +109,9 @@ describe.each(DATABASE_KINDS)('OAuth accounts in the vault (%s)', (kind) => {
     const account = newId('ca');
     const { state, params } = await authorize(account);
     const [id, mac] = state.split('.') as [string, string];
-    const forged = [`${id}.${mac.slice(0, -2)}xx`, `${id.slice(0, -1)}A.${mac}`, `${id}${mac}`];
+    // Each one differs from the real state (a flipped last character, never the same one).
+    const flip = (s: string) => `${s.slice(0, -1)}${s.endsWith('A') ? 'B' : 'A'}`;
+    const forged = [`${id}.${flip(mac)}`, `${flip(id)}.${mac}`, `${id}${mac}`];
     for (const s of forged) {
       expect(await vault.oauth.complete({ ...params, state: s })).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
       expect(await vault.oauth.openLink({ state: s })).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
