@@ -8,6 +8,7 @@ import { RevocationsService } from './auth/revocations.service.js';
 import { EdgeModule } from './edge.module.js';
 import { bodyErrors, depthGuard } from './http/body.js';
 import { HttpErrorsFilter } from './http/http-errors.filter.js';
+import { httpMetrics } from './metrics/http-metrics.middleware.js';
 
 async function main(): Promise<void> {
   const core = await startCore('edge');
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
   });
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // First, so requests refused by the body parser are counted too.
+  app.use(httpMetrics);
   app.useBodyParser('json', { limit: config.http.maxBodyBytes });
   app.use(bodyErrors);
   app.use(depthGuard);

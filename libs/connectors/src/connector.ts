@@ -32,6 +32,8 @@ export type CacheScope = { readonly accountId: string } | { readonly connectionI
  */
 export interface Connector {
   readonly id: string;
+  /** Upstream sessions (and the credentials they carry) held open right now, for the pool gauge. */
+  readonly sessions: number;
   listTools(ctx: ConnectorContext, options?: ListToolsOptions): Promise<ToolDefinition[]>;
   callTool(ctx: ConnectorContext, name: string, args: Record<string, unknown>, options: CallToolOptions): Promise<CallToolResult>;
   /**

@@ -17,7 +17,7 @@ import {
   type RpcReply,
   type RpcRequest,
 } from '@vmcp/contracts';
-import { tracer } from '@vmcp/telemetry';
+import { metrics, secondsSince, tracer } from '@vmcp/telemetry';
 import type { z } from 'zod';
 
 const headerSetter: TextMapSetter<MsgHdrs> = { set: (h, k, v) => h.set(k, v) };
@@ -64,10 +64,25 @@ export function describeZodError(error: z.ZodError): string {
  * replies and transport failures into VmcpError with a stable code.
  */
 export class Bus {
+  // The client keeps its server while it reconnects, so only the status events tell a
+  // connection that is down from one that is up (readiness).
+  private connected = true;
+
   private constructor(
     readonly connection: NatsConnection,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    void this.watchStatus().catch(() => {
+      // The status stream ends with the connection; nothing to report after that.
+    });
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const s of this.connection.status()) {
+      if (s.type === 'disconnect') this.connected = false;
+      else if (s.type === 'reconnect') this.connected = true;
+    }
+  }
 
   static async connect(options: BusOptions): Promise<Bus> {
     const nc = await connect({
@@ -94,6 +109,8 @@ export class Bus {
       `${rpc.subject} request`,
       { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': rpc.subject } },
       async (span) => {
+        const started = performance.now();
+        let failure: VmcpError | undefined;
         try {
           const h = natsHeaders();
           propagation.inject(context.active(), h, headerSetter);
@@ -108,10 +125,12 @@ export class Bus {
           return reply.data as RpcReply<R>;
         } catch (err) {
           const error = toVmcpError(err, rpc.subject, timeout);
+          failure = error;
           span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
           span.setAttribute('vmcp.error_code', error.code);
           throw error;
         } finally {
+          metrics().bus.request(rpc.subject, secondsSince(started), failure);
           span.end();
         }
       },
@@ -143,7 +162,7 @@ export class Bus {
   }
 
   isConnected(): boolean {
-    return !this.connection.isClosed() && this.connection.getServer() !== '';
+    return this.connected && !this.connection.isClosed() && this.connection.getServer() !== '';
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Bus } from './bus.js';
 import { serveRpc, VmcpNatsServer } from './nats-server.strategy.js';
+import { metrics } from '@vmcp/telemetry';
 
 // Unique subjects per run: the shared NATS on 4222 may carry other runs' traffic.
 const run = `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
@@ -75,5 +76,21 @@ describe('bus request/reply through the Nest NATS transport', () => {
   it('fails fast with UNAVAILABLE when nobody answers, and with DEADLINE_EXCEEDED on timeout', async () => {
     await expect(client.request(nobody, {})).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     await expect(client.request(echo, { text: 'x', fail: 'slow' }, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+  });
+
+  it('measures both ends by subject and code, timeouts counted apart, no message as a label', async () => {
+    // The tests above ran in this process: their requests are in the process's metrics.
+    const text = await metrics().scrape();
+    const line = (name: string, labels: string) => text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+    const count = (name: string, labels: string) => Number(line(name, labels)?.split(' ')[1] ?? 0);
+    expect(count('vmcp_nats_request_duration_seconds_count', `subject="${echo.subject}"`)).toBeGreaterThanOrEqual(5);
+    expect(count('vmcp_nats_request_errors_total', `subject="${echo.subject}",code="NOT_FOUND"`)).toBe(1);
+    expect(count('vmcp_nats_request_errors_total', `subject="${nobody.subject}",code="UNAVAILABLE"`)).toBe(1);
+    expect(count('vmcp_nats_request_timeouts_total', `subject="${echo.subject}"`)).toBe(1);
+    expect(count('vmcp_nats_handler_duration_seconds_count', `subject="${echo.subject}",code="OK"`)).toBeGreaterThanOrEqual(1);
+    expect(count('vmcp_nats_handler_duration_seconds_count', `subject="${echo.subject}",code="INVALID_ARGUMENT"`)).toBe(2);
+    expect(count('vmcp_nats_handler_duration_seconds_count', `subject="${echo.subject}",code="INTERNAL"`)).toBe(2);
+    expect(text).not.toContain('secret-internal-detail');
+    expect(text).not.toContain('no such echo');
   });
 });

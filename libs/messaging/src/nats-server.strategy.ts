@@ -2,7 +2,7 @@ import { ServerNats, type NatsContext } from '@nestjs/microservices';
 import type { Msg } from '@nats-io/transport-node';
 import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { isVmcpError, VmcpError, type ErrorReply, type Rpc, type RpcReply, type RpcRequestParsed } from '@vmcp/contracts';
-import { tracer } from '@vmcp/telemetry';
+import { metrics, secondsSince, tracer } from '@vmcp/telemetry';
 import { describeZodError, natsHeaderGetter, type Bus } from './bus.js';
 
 /** Marks a request whose body was not JSON, so the handler answers with a typed error. */
@@ -78,6 +78,8 @@ export async function serveRpc<R extends Rpc>(
     { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': rpc.subject } },
     parent,
     async (span) => {
+      const started = performance.now();
+      let code = 'OK';
       try {
         if (data === MALFORMED) throw new VmcpError('INVALID_ARGUMENT', 'request body is not valid JSON');
         const request = rpc.request.safeParse(data);
@@ -90,11 +92,13 @@ export async function serveRpc<R extends Rpc>(
         return checked.data as RpcReply<R>;
       } catch (err) {
         const error = isVmcpError(err) ? err : new VmcpError('INTERNAL', 'internal error');
+        code = error.code;
         if (!isVmcpError(err)) span.recordException(err instanceof Error ? err : new Error(String(err)));
         span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
         span.setAttribute('vmcp.error_code', error.code);
         return { error: error.toBody() };
       } finally {
+        metrics().bus.handled(rpc.subject, code, secondsSince(started));
         span.end();
       }
     },

@@ -93,7 +93,10 @@ export async function runBusService(options: BusServiceOptions): Promise<void> {
   const { config, logger, bus } = core;
   const app = await createBusServiceApp(core, options);
   const checks: ReadinessChecks = { nats: async () => bus.isConnected(), ...(options.readiness?.(app) ?? {}) };
-  const health = await serveHealth(config.http.host, config.healthPort, checks);
+  const health = await serveHealth(config.http.host, config.healthPort, checks, {
+    scrape: () => core.telemetry.metrics.scrape(),
+    token: config.metricsToken,
+  });
   logger.info(
     { version: VMCP_VERSION, health_port: portOf(health), nats_url: config.nats.url, database: config.database.kind },
     `vmcp-${options.service} ready`,

@@ -6,11 +6,14 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { VmcpConfig } from '@vmcp/config';
+import { startMetrics, type VmcpMetrics } from './metrics.js';
 
 export const VMCP_VERSION = '0.1.0';
 
 export interface Telemetry {
   readonly tracer: Tracer;
+  /** The process's metrics, served in the Prometheus format on /metrics. */
+  readonly metrics: VmcpMetrics;
   shutdown(): Promise<void>;
 }
 
@@ -33,6 +36,7 @@ export function startTelemetry(config: VmcpConfig): Telemetry {
   trace.setGlobalTracerProvider(provider);
   return {
     tracer: trace.getTracer('vmcp', VMCP_VERSION),
+    metrics: startMetrics({ service: `vmcp-${config.service}`, version: VMCP_VERSION }),
     async shutdown() {
       await provider.shutdown();
     },

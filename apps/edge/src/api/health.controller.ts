@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
 import { ping } from '@vmcp/contracts';
-import { Bus } from '@vmcp/messaging';
+import { Bus, streamExists } from '@vmcp/messaging';
 import { runChecks } from '@vmcp/runtime';
 import type { Response } from 'express';
 import { RevocationsService } from '../auth/revocations.service.js';
@@ -24,7 +24,10 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready when NATS is connected, every bus service answers and the revocation list is loaded. */
+  /**
+   * Ready when NATS is connected, every bus service answers, the audit stream exists (no
+   * call runs without its "started" record) and the revocation list is loaded.
+   */
   @Get('readyz')
   async readyz(@Res() res: Response) {
     const answers = (rpc: (typeof ping)[keyof typeof ping]) => async () =>
@@ -35,9 +38,12 @@ export class HealthController {
       vault: answers(ping.vault),
       executor: answers(ping.executor),
       audit: answers(ping.audit),
+      audit_stream: () => streamExists(this.bus, this.config.auditStream),
       revocations: async () => this.revocations.isReady(),
     });
-    res.status(result.ready ? 200 : 503).json({ status: result.ready ? 'ready' : 'not_ready', checks: result.checks });
+    res
+      .status(result.ready ? 200 : 503)
+      .json({ status: result.ready ? 'ready' : 'not_ready', checks: result.checks, ...(result.ready ? {} : { failing: result.failing }) });
   }
 
   @Get('openapi.json')

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isVmcpError, type executor, type RpcReply, type RpcRequestParsed } from '@vmcp/contracts';
 import { VMCP_LOGGER } from '@vmcp/runtime';
-import type { Logger } from '@vmcp/telemetry';
+import { metrics, secondsSince, type Logger } from '@vmcp/telemetry';
 import { ConnectorRegistry } from '../connectors/connector-registry.service.js';
 
 type CallToolRequest = RpcRequestParsed<typeof executor.callTool>;
@@ -20,10 +20,13 @@ export class CallToolHandler {
 
   async handle(req: CallToolRequest): Promise<CallToolReply> {
     const ctx = { tenantId: req.tenant_id, connection: req.connection, accountId: req.account_id, grant: req.grant };
+    const started = performance.now();
     try {
       const result = await this.connectors.for(req.connection).callTool(ctx, req.tool_name, req.arguments, { timeoutMs: req.timeout_ms });
+      metrics().executor.call(req.connection.connector, secondsSince(started), { toolError: result.isError === true });
       return { result };
     } catch (err) {
+      metrics().executor.call(req.connection.connector, secondsSince(started), { error: err });
       // Ids and the code only: arguments, results and upstream text stay out of the logs.
       this.logger.warn(
         { execution_id: req.execution_id, connection_id: req.connection.id, tool_name: req.tool_name, code: isVmcpError(err) ? err.code : 'INTERNAL' },

@@ -2,6 +2,7 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { executor, vault, VmcpError, type ConnectionTarget } from '@vmcp/contracts';
 import { createConnectors, type CacheScope, type Connector, type ConnectorsOptions } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
+import { metrics } from '@vmcp/telemetry';
 
 /**
  * The connectors of this executor, wired to the bus: credentials come from the vault
@@ -11,6 +12,7 @@ import { Bus } from '@vmcp/messaging';
 @Injectable()
 export class ConnectorRegistry implements OnModuleDestroy {
   private readonly connectors: ReadonlyMap<string, Connector>;
+  private readonly stopObserving: () => void;
 
   constructor(bus: Bus, options: ConnectorsOptions = {}) {
     this.connectors = createConnectors(
@@ -25,6 +27,9 @@ export class ConnectorRegistry implements OnModuleDestroy {
         onToolsChanged: (c) => bus.publish(executor.toolsChanged, { tenant_id: c.tenantId, connection_id: c.connectionId, account_id: c.accountId }),
       },
       options,
+    );
+    this.stopObserving = metrics().executor.observeSessions(() =>
+      [...this.connectors.values()].map((c) => ({ connector: c.id, sessions: c.sessions })),
     );
   }
 
@@ -41,6 +46,7 @@ export class ConnectorRegistry implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopObserving();
     await Promise.allSettled([...this.connectors.values()].map((c) => c.close()));
   }
 }

@@ -5,7 +5,7 @@ import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
 import { VmcpError, type RpcReply, type vault } from '@vmcp/contracts';
 import { DataSource, nowIso } from '@vmcp/persistence';
 import { VMCP_LOGGER } from '@vmcp/runtime';
-import type { Logger } from '@vmcp/telemetry';
+import { metrics, type Logger } from '@vmcp/telemetry';
 import { fromColumns, toColumns } from '../crypto/aes-gcm.crypto.js';
 import { CredentialEntity } from '../credentials/credential.entity.js';
 import { storedCredentialBinding, undecryptableCredential } from '../credentials/credential.crypto.js';
@@ -147,6 +147,7 @@ export class OAuthTokensService {
         return await this.refreshFailed(row, tokens, err);
       }
       await this.storeRefreshed(row, issued);
+      metrics().vault.refresh('refreshed');
       this.events.credentialChanged({ tenant_id: tenantId, account_id: accountId, reason: 'refreshed' });
       this.logger.info({ account_id: accountId, rotated: issued.tokens.refresh_token !== tokens.refresh_token }, 'OAuth token refreshed');
       return resolved(issued.tokens, issued.expiresAt?.toISOString() ?? null);
@@ -156,6 +157,7 @@ export class OAuthTokensService {
   }
 
   private async refreshFailed(row: CredentialEntity, tokens: TokenSet, err: unknown): Promise<Resolved> {
+    metrics().vault.refresh(err instanceof ProviderError && err.kind === 'refused' ? 'refused' : 'failed');
     if (!(err instanceof ProviderError)) throw err;
     const { tenant_id: tenantId, account_id: accountId } = row;
     this.logger.warn({ account_id: accountId, kind: err.kind, oauth_error: err.oauthError }, 'OAuth token refresh failed');
@@ -215,10 +217,16 @@ export class OAuthTokensService {
 
   private async open(row: CredentialEntity): Promise<TokenSet> {
     const binding = storedCredentialBinding(row);
-    if (!binding || binding.authType !== 'oauth2') throw undecryptableCredential(row.account_id);
-    const key = await this.keys.find(row.tenant_id, row.key_version);
-    if (!key) throw undecryptableCredential(row.account_id);
-    return openTokenSet(key, binding, fromColumns(row));
+    const key = binding?.authType === 'oauth2' ? await this.keys.find(row.tenant_id, row.key_version) : undefined;
+    try {
+      if (!binding || !key) throw undecryptableCredential(row.account_id);
+      const tokens = openTokenSet(key, binding, fromColumns(row));
+      metrics().vault.decrypt('oauth2', 'ok');
+      return tokens;
+    } catch (err) {
+      metrics().vault.decrypt('oauth2', 'failed');
+      throw err;
+    }
   }
 
   private providerOptions() {

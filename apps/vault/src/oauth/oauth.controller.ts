@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { vault } from '@vmcp/contracts';
 import { serveRpc } from '@vmcp/messaging';
+import { metrics } from '@vmcp/telemetry';
 import { AuthorizationService } from './authorization.service.js';
 import { OAuthClientsService } from './oauth-clients.service.js';
 
@@ -28,7 +29,7 @@ export class OAuthController {
 
   @MessagePattern(vault.createAuthorizationLink.subject)
   createLink(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
-    return serveRpc(vault.createAuthorizationLink, data, ctx, (req) => this.authorization.createLink(req));
+    return serveRpc(vault.createAuthorizationLink, data, ctx, (req) => metrics().vault.link(this.authorization.createLink(req)));
   }
 
   @MessagePattern(vault.openAuthorizationLink.subject)
@@ -38,6 +39,6 @@ export class OAuthController {
 
   @MessagePattern(vault.completeAuthorization.subject)
   complete(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
-    return serveRpc(vault.completeAuthorization, data, ctx, (req) => this.authorization.complete(req));
+    return serveRpc(vault.completeAuthorization, data, ctx, (req) => metrics().vault.callback(this.authorization.complete(req)));
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuthType, VmcpError, type RpcReply, type RpcRequestParsed, type vault } from '@vmcp/contracts';
 import { DataSource } from '@vmcp/persistence';
 import { VMCP_LOGGER } from '@vmcp/runtime';
-import type { Logger } from '@vmcp/telemetry';
+import { metrics, type Logger } from '@vmcp/telemetry';
 import { fromColumns } from '../../crypto/aes-gcm.crypto.js';
 import { DataKeyUnwrapError } from '../../keys/data-key.crypto.js';
 import { CredentialGrantVerifier } from '../../grants/credential-grant.verifier.js';
@@ -49,8 +49,11 @@ export class ResolveCredentialHandler {
 
     const binding = { tenantId: req.tenant_id, accountId: req.account_id, keyVersion: row.key_version, authType: authType.data };
     try {
-      return { auth_type: authType.data, secret: openCredential(key, binding, fromColumns(row)) };
+      const secret = openCredential(key, binding, fromColumns(row));
+      metrics().vault.decrypt(authType.data, 'ok');
+      return { auth_type: authType.data, secret };
     } catch (err) {
+      metrics().vault.decrypt(authType.data, 'failed');
       // openCredential's messages name the account and the failure, never the bytes.
       if (err instanceof VmcpError) this.logUnreadable(row, err.message);
       throw err;
@@ -58,6 +61,7 @@ export class ResolveCredentialHandler {
   }
 
   private unreadable(row: CredentialEntity, reason: string): VmcpError {
+    metrics().vault.decrypt(row.auth_type, 'failed');
     this.logUnreadable(row, reason);
     return undecryptableCredential(row.account_id);
   }
