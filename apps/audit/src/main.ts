@@ -3,6 +3,7 @@ import { DataSource, pingDataSource } from '@vmcp/persistence';
 import { runBusService } from '@vmcp/runtime';
 import { AuditModule } from './audit.module.js';
 import { AuditWriterService } from './ingest/audit-writer.service.js';
+import { AuditConsumerCollector } from './metrics/audit-consumer.collector.js';
 
 void runBusService({
   service: 'audit',
@@ -11,5 +12,7 @@ void runBusService({
   readiness: (app) => ({
     database: () => pingDataSource(app.get(DataSource)),
     stream: async () => app.get(AuditWriterService).isStreamReady(),
+    // Asked of JetStream each time: the writer's durable consumer is what drains the stream.
+    consumer: () => app.get(AuditConsumerCollector).consumerPresent(),
   }),
 });

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { coreModule, type Core } from '@vmcp/runtime';
 import { AccountsController } from './api/accounts.controller.js';
+import { AuditController } from './api/audit.controller.js';
 import { ConfigsController } from './api/configs.controller.js';
 import { ConnectionsController } from './api/connections.controller.js';
 import { HealthController } from './api/health.controller.js';
@@ -12,6 +13,7 @@ import { ApiPrincipalResolver } from './auth/api-principal.js';
 import { RevocationsService } from './auth/revocations.service.js';
 import { SessionTokensService } from './auth/session-tokens.service.js';
 import { McpController } from './mcp/mcp.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { AuthorizationLinksService } from './oauth/authorization-links.service.js';
 import { OAuthRedirectsController } from './oauth/oauth-redirects.controller.js';
 import { ToolCallService } from './mcp/tool-call.service.js';
@@ -24,11 +26,13 @@ export class EdgeModule {
       imports: [coreModule(core)],
       controllers: [
         HealthController,
+        MetricsController,
         TenantsController,
         ConnectionsController,
         AccountsController,
         ConfigsController,
         ToolsController,
+        AuditController,
         KeyRotationsController,
         WebhooksController,
         McpController,

@@ -24,11 +24,12 @@ import { AccountExpiredListener } from './accounts/account-expired.listener.js';
 import { EventOutbox } from './events/event-outbox.service.js';
 import { OutboxEventEntity } from './events/outbox-event.entity.js';
 import { PolicyWebhooksEvents1764300000000 } from './migrations/1764300000000-webhooks-events.js';
+import { PolicyConfigAudit1764400000000 } from './migrations/1764400000000-config-audit.js';
 import { WebhookEntity } from './webhooks/webhook.entity.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
 
-export const POLICY_MIGRATIONS = [PolicyInit1764000000000, PolicyWebhooksEvents1764300000000];
+export const POLICY_MIGRATIONS = [PolicyInit1764000000000, PolicyWebhooksEvents1764300000000, PolicyConfigAudit1764400000000];
 
 @Module({})
 export class PolicyModule {

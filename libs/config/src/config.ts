@@ -40,10 +40,15 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('AUDIT'),
+  /** Audit: days entries are kept unless a tenant sets its own, and how often the purge job runs. */
+  VMCP_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  VMCP_AUDIT_PURGE_INTERVAL_MS: z.coerce.number().int().min(100).max(7 * 86_400_000).default(3_600_000),
   VMCP_REVOCATIONS_BUCKET: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('vmcp_revocations'),
+  /** When set, /metrics answers only requests with `Authorization: Bearer <token>`. */
+  VMCP_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   VMCP_BUS_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5000),
   VMCP_TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   VMCP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
@@ -95,6 +100,8 @@ export interface VmcpConfig {
   /** Retired master keys (VMCP_MASTER_KEY_PREVIOUS), accepted for unwrapping only; empty outside the vault. */
   readonly previousMasterKeys: readonly Buffer[];
   readonly auditStream: string;
+  /** Audit retention: the default days (per tenant settable) and the purge job's interval. */
+  readonly auditRetention: { readonly defaultDays: number; readonly purgeIntervalMs: number };
   readonly revocationsBucket: string;
   readonly eventsStream: string;
   readonly webhooks: {
@@ -118,6 +125,8 @@ export interface VmcpConfig {
   };
   readonly logLevel: string;
   readonly otel: { readonly exportTraces: boolean };
+  /** Bearer token a Prometheus scrape of /metrics must carry; undefined: none asked. */
+  readonly metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -216,6 +225,7 @@ export function loadConfig(service: ServiceName, source: NodeJS.ProcessEnv = pro
     masterKey,
     previousMasterKeys,
     auditStream: e.VMCP_AUDIT_STREAM,
+    auditRetention: { defaultDays: e.VMCP_AUDIT_RETENTION_DAYS, purgeIntervalMs: e.VMCP_AUDIT_PURGE_INTERVAL_MS },
     revocationsBucket: e.VMCP_REVOCATIONS_BUCKET,
     eventsStream: e.VMCP_EVENTS_STREAM,
     webhooks: {
@@ -241,6 +251,7 @@ export function loadConfig(service: ServiceName, source: NodeJS.ProcessEnv = pro
         e.OTEL_TRACES_EXPORTER !== 'none' &&
         Boolean(e.OTEL_EXPORTER_OTLP_ENDPOINT || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
     },
+    metricsToken: e.VMCP_METRICS_TOKEN,
   };
   return Object.freeze(config);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ToolCallLog, ToolCallLogFilter } from './audit.contract.js';
+import { AuditSettings, ChainVerification, ToolCallLog, ToolCallLogFilter } from './audit.contract.js';
 import {
   AuthType,
   ConnectedAccount,
@@ -35,6 +35,8 @@ export interface ApiRoute {
   readonly query?: z.ZodObject;
   readonly response: z.ZodType;
   readonly status: number;
+  /** Media type of the response when not `application/json` (NDJSON: `response` is one line). */
+  readonly produces?: string;
 }
 
 export const CreateTenantBody = z.strictObject({ name: Name });
@@ -79,6 +81,16 @@ export const ListAccountsQuery = z.strictObject({
 export const ScopedToolsQuery = z.strictObject({ config_id: ConfigId, identifier: Identifier });
 export const ToolsQuery = z.strictObject({ connector: z.string().max(64).optional() });
 export const ListLogsQuery = z.strictObject({ ...ToolCallLogFilter.shape, ...PageRequest.shape });
+/** The list's filters; `page_size` is how many entries the edge fetches per step (default and max 200). */
+export const ExportLogsQuery = z.strictObject({
+  ...ToolCallLogFilter.shape,
+  page_size: z.coerce.number().int().min(1).max(200).default(200),
+  page_token: PageRequest.shape.page_token,
+});
+const ChainSeq = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+/** Sequence numbers of the tenant's audit records, both included; default: the whole chain still kept. */
+export const VerifyAuditQuery = z.strictObject({ from: ChainSeq.optional(), to: ChainSeq.optional() });
+export const PutAuditSettingsBody = z.strictObject({ retention_days: z.number().int().min(1).max(3650) });
 export const PageQuery = PageRequest.strict();
 /**
  * `master` (admin key only) or `tenant`. With the admin key a tenant rotation names its
@@ -146,7 +158,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'get', path: '/api/v1/tools', summary: "The catalog's tool definitions", tag: 'tools', auth: 'tenant', query: ToolsQuery, response: z.object({ tools: z.array(ApiToolDefinition) }), status: 200 },
   { method: 'get', path: '/api/v1/tools/scoped', summary: "What an identifier's agent would see through a config", tag: 'tools', auth: 'tenant', query: ScopedToolsQuery, response: z.object({ tools: z.array(ApiToolDefinition) }), status: 200 },
   { method: 'get', path: '/api/v1/tool_call_logs', summary: 'Audit entries, newest first', tag: 'audit', auth: 'tenant', query: ListLogsQuery, response: list('tool_call_logs', ToolCallLog), status: 200 },
+  { method: 'get', path: '/api/v1/tool_call_logs/export', summary: 'Audit entries matching the filters as NDJSON, newest first, streamed', tag: 'audit', auth: 'tenant', query: ExportLogsQuery, response: ToolCallLog, status: 200, produces: 'application/x-ndjson' },
   { method: 'get', path: '/api/v1/tool_call_logs/{execution_id}', summary: 'One audit entry', tag: 'audit', auth: 'tenant', response: z.object({ tool_call_log: ToolCallLog }), status: 200 },
+  { method: 'get', path: '/api/v1/audit/verify', summary: "Verify the tenant's audit hash chain", tag: 'audit', auth: 'tenant', query: VerifyAuditQuery, response: ChainVerification, status: 200 },
+  { method: 'get', path: '/api/v1/audit/settings', summary: "The tenant's audit settings (retention)", tag: 'audit', auth: 'tenant', response: z.object({ settings: AuditSettings }), status: 200 },
+  { method: 'put', path: '/api/v1/audit/settings', summary: 'Set how many days audit entries are kept (1-3650, default 90)', tag: 'audit', auth: 'tenant', body: PutAuditSettingsBody, response: z.object({ settings: AuditSettings }), status: 200 },
   { method: 'put', path: '/api/v1/webhook', summary: "Set the tenant's webhook; the signing secret is returned on creation only", tag: 'webhooks', auth: 'tenant', body: PutWebhookBody, response: z.object({ webhook: Webhook, signing_secret: SigningSecret.optional() }), status: 200 },
   { method: 'get', path: '/api/v1/webhook', summary: "The tenant's webhook (never its secret)", tag: 'webhooks', auth: 'tenant', response: z.object({ webhook: Webhook }), status: 200 },
   { method: 'delete', path: '/api/v1/webhook', summary: 'Remove the webhook; events are no longer delivered', tag: 'webhooks', auth: 'tenant', response: z.object({ deleted: z.literal(true) }), status: 200 },

@@ -167,11 +167,19 @@ export const ToolMapping = z.object({
 });
 export type ToolMapping = z.infer<typeof ToolMapping>;
 
+/** A config's audit options as posted. */
+export const ConfigAuditInput = z.strictObject({
+  /** Store the call's arguments and result in its audit entry (secret-looking values redacted); default false: sizes and SHA-256 only. */
+  capture_payloads: z.boolean(),
+});
+export const ConfigAudit = z.object({ capture_payloads: z.boolean() });
+
 export const McpConfig = z.object({
   id: ConfigId,
   name: Name,
   description: z.string().nullable(),
   connection_tool_mappings: z.array(ToolMapping),
+  audit: ConfigAudit,
   mcp_server_url: z.string(),
   created_at: Timestamp,
   updated_at: Timestamp,

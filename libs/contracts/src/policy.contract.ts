@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   AuthType,
+  ConfigAuditInput,
   ConnectedAccount,
   Connection,
   ConnectionSettingsInput,
@@ -142,6 +143,8 @@ export const ConfigInput = z.strictObject({
   name: Name,
   description: z.string().max(2000).nullish(),
   connection_tool_mappings: z.array(ToolMappingInput).min(1).max(100),
+  /** Audit options; absent is `{capture_payloads: false}` (a PUT without it turns capture off). */
+  audit: ConfigAuditInput.optional(),
 });
 
 export const createConfig = defineRpc({
@@ -255,6 +258,8 @@ export const CallContext = z.object({
   connection_name: Name.nullable(),
   connector: z.string().nullable(),
   connected_account_id: AccountId.nullable(),
+  /** The config captures arguments and results in the audit trail (redacted); absent is false. */
+  capture_payloads: z.boolean().optional(),
 });
 export type CallContext = z.infer<typeof CallContext>;
 

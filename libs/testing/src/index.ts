@@ -1,6 +1,8 @@
 export { freePort, waitFor, uniqueName } from './ports.js';
 export { startNatsServer, natsUsers, NATS_PERMISSIONS_FILE } from './nats-server.js';
 export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
+export { startNatsProxy } from './nats-proxy.js';
+export type { NatsProxy } from './nats-proxy.js';
 export { databaseEnv, dropTestSchemas, TEST_DATABASE_URL, DATABASE_KINDS } from './databases.js';
 export type { DatabaseKind, TestDatabase } from './databases.js';
 export { api } from './api-client.js';
@@ -15,3 +17,5 @@ export { startInProcessService } from './in-process-service.js';
 export type { InProcessService } from './in-process-service.js';
 export { startOAuthProvider } from './oauth-provider.js';
 export type { OAuthProvider, OAuthProviderOptions, OAuthClientOptions, AuthorizeOptions, AuthorizeResult, AccessTokenInfo, OAuthRequestCounts } from './oauth-provider.js';
+export { parsePrometheusText } from './prometheus-text.js';
+export type { PrometheusScrape, PrometheusSample } from './prometheus-text.js';

@@ -20,6 +20,8 @@ export interface NatsServerHandle {
   stop(): Promise<void>;
   /** Starts it again on the same port and storage (JetStream state survives). */
   restart(): Promise<void>;
+  /** Stops it and leaves it down, storage kept, until restart() (outage tests). */
+  halt(): Promise<void>;
 }
 
 export interface NatsServerOptions {
@@ -110,5 +112,6 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       await stop();
       await launch();
     },
+    halt: stop,
   };
 }

@@ -33,6 +33,11 @@ export interface Stack {
   logs(): string[];
   /** Services that exited without being asked to. */
   exited(): Service[];
+  /**
+   * Base URL of a service's /healthz, /readyz and /metrics: the edge's HTTP port, or the
+   * health port a bus service printed in its ready line (VMCP_HEALTH_PORT=0 picks a free one).
+   */
+  healthUrl(service: Service): string;
   stop(service: Service): Promise<void>;
   kill(service: Service): Promise<void>;
   start(service: Service): Promise<void>;
@@ -78,6 +83,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const children = new Map<Service, ChildProcess>();
   const stopping = new Set<Service>();
   const died: Service[] = [];
+  const healthPorts = new Map<Service, number>();
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
 
   const launch = async (service: Service) => {
@@ -99,7 +105,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       createInterface({ input: stream }).on('line', (line) => {
         lines.push(line);
         own.push(line);
-        if (line.includes(`"vmcp-${service} ready"`)) ready = true;
+        if (line.includes(`"vmcp-${service} ready"`)) {
+          const port = /"health_port":(\d+)/.exec(line)?.[1];
+          if (port) healthPorts.set(service, Number(port));
+          ready = true;
+        }
       });
     }
     child.once('exit', () => {
@@ -149,6 +159,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     env,
     logs: () => [...lines],
     exited: () => [...died],
+    healthUrl(service) {
+      if (service === 'edge') return publicUrl;
+      const port = healthPorts.get(service);
+      if (!port) throw new Error(`vmcp-${service} has not printed its health port`);
+      return `http://127.0.0.1:${port}`;
+    },
     stop: (s) => stop(s, 'SIGTERM'),
     kill: (s) => stop(s, 'SIGKILL'),
     async start(s) {

@@ -1,25 +1,28 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { audit, type AuditEvent, type ToolCallLog } from '@vmcp/contracts';
+import { audit, canonicalJson, type AuditEvent } from '@vmcp/contracts';
 import { Bus, ensureAuditStream } from '@vmcp/messaging';
-import { DataSource } from '@vmcp/persistence';
+import { DataSource, nowIso } from '@vmcp/persistence';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 import { context, propagation, SpanKind } from '@opentelemetry/api';
 import { natsHeaderGetter } from '@vmcp/messaging';
-import { tracer } from '@vmcp/telemetry';
+import { metrics, secondsSince, tracer } from '@vmcp/telemetry';
 import { In } from 'typeorm';
 import { ToolCallLogEntity } from '../logs/tool-call-log.entity.js';
-import { mergeEvent } from './merge.js';
+import { appendEvents } from './append.js';
+import { mergeEvent, type StoredLog } from './merge.js';
 
 export const AUDIT_CONSUMER = 'audit-writer';
 const MAX_BATCH = 200;
 const FLUSH_AFTER_MS = 20;
 
 /**
- * Drains the AUDIT stream into tool_call_logs: a durable pull consumer, batches written
- * in one transaction, acknowledged only after commit (a failed batch is redelivered).
+ * Drains the AUDIT stream: a durable pull consumer; each batch is appended to the
+ * tenants' hash chains (audit_records) and merged into tool_call_logs in one transaction,
+ * acknowledged only after commit (a failed batch is redelivered, and events already
+ * stored are skipped, so redelivery never doubles or forks anything).
  */
 @Injectable()
 export class AuditWriterService implements OnApplicationShutdown {
@@ -99,32 +102,42 @@ export class AuditWriterService implements OnApplicationShutdown {
         body = undefined;
       }
       const parsed = audit.AuditEvent.safeParse(body);
-      if (parsed.success) events.push({ msg, event: parsed.data });
+      // An event that cannot be hashed or stored would fail its whole batch on every redelivery.
+      if (parsed.success && storable(parsed.data)) events.push({ msg, event: parsed.data });
       else {
         this.logger.error({ subject: msg.subject, seq: msg.seq }, 'malformed audit event dropped');
         msg.term();
       }
     }
     if (!events.length) return;
+    const started = performance.now();
     try {
       await this.ds.transaction(async (m) => {
+        const fresh = await appendEvents(
+          m,
+          events.map((e) => e.event),
+          nowIso(),
+        );
+        if (!fresh.length) return;
         const repo = m.getRepository(ToolCallLogEntity);
-        const ids = [...new Set(events.map((e) => e.event.execution_id))];
-        const existing = new Map((await repo.findBy({ execution_id: In(ids) })).map((r) => [r.execution_id, r as ToolCallLog]));
-        for (const { event } of events) {
+        const ids = [...new Set(fresh.map((e) => e.execution_id))];
+        const existing = new Map((await repo.findBy({ execution_id: In(ids) })).map((r) => [r.execution_id, r as StoredLog]));
+        for (const event of fresh) {
           const row = existing.get(event.execution_id);
           // A log row belongs to one tenant: an event claiming another tenant's execution id is ignored.
           if (row && row.tenant_id !== event.tenant_id) continue;
           existing.set(event.execution_id, mergeEvent(row, event));
         }
-        const rows = ids.map((id) => existing.get(id)).filter((r): r is ToolCallLog => Boolean(r));
+        const rows = ids.map((id) => existing.get(id)).filter((r): r is StoredLog => Boolean(r));
         await repo.save(rows as ToolCallLogEntity[], { chunk: 100 });
       });
     } catch (err) {
       this.logger.error({ err: (err as Error).message, count: events.length }, 'audit batch not stored; will be redelivered');
       for (const { msg } of events) msg.nak(1000);
+      metrics().audit.batchFailed(events.length);
       return;
     }
+    metrics().audit.batchWritten(events.length, secondsSince(started));
     for (const { msg, event } of events) {
       msg.ack();
       // One short span per stored record, in the trace of the call it belongs to.
@@ -139,5 +152,15 @@ export class AuditWriterService implements OnApplicationShutdown {
     this.stopped = true;
     await this.messages?.close().catch(() => undefined);
     await this.flush();
+  }
+}
+
+function storable(event: AuditEvent): boolean {
+  if (event.event_id.length > 128) return false;
+  try {
+    canonicalJson(event);
+    return true;
+  } catch {
+    return false;
   }
 }

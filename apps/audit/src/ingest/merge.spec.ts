@@ -49,6 +49,15 @@ describe('mergeEvent', () => {
     expect(row).toMatchObject({ status: 'DENIED', error_code: 'TOOL_NOT_FOUND' });
   });
 
+  it('keeps payload digests from both events, and captured payloads only when sent', () => {
+    const sha = 'a'.repeat(64);
+    const withArgs: AuditEvent = { ...started, arguments_size: 12, arguments_sha256: sha };
+    const withResult: AuditEvent = { ...finished, result_size: 30, result_sha256: 'b'.repeat(64), result: { content: [] } };
+    const row = mergeEvent(mergeEvent(undefined, withResult), withArgs);
+    expect(row).toMatchObject({ arguments_size: 12, arguments_sha256: sha, arguments: null, result_size: 30, result: '{"content":[]}' });
+    expect(mergeEvent(mergeEvent(undefined, withArgs), withResult)).toEqual(row);
+  });
+
   it('keeps an in-flight call visible as STARTED', () => {
     expect(mergeEvent(undefined, started)).toMatchObject({ status: 'STARTED', finished_at: null });
   });

@@ -11,6 +11,7 @@ export interface LogFilter {
   config_id?: string;
   connection_name?: string;
   agent_run_id?: string;
+  error_code?: string;
   start_time?: string;
   end_time?: string;
 }
@@ -20,8 +21,16 @@ function utc(value: string): string {
   return new Date(value).toISOString();
 }
 
-function toLog(e: ToolCallLogEntity): ToolCallLog {
-  return { ...e, source: e.source as 'mcp' | 'api', status: e.status as ToolCallLog['status'] };
+/** An entry as the API shows it: captured payloads only when there are some. */
+export function toLog(e: ToolCallLogEntity): ToolCallLog {
+  const { arguments: args, result, ...rest } = e;
+  return {
+    ...rest,
+    source: e.source as 'mcp' | 'api',
+    status: e.status as ToolCallLog['status'],
+    ...(args !== null ? { arguments: JSON.parse(args) as unknown } : {}),
+    ...(result !== null ? { result: JSON.parse(result) as unknown } : {}),
+  };
 }
 
 @Injectable()
@@ -30,7 +39,7 @@ export class LogsService {
 
   async list(tenantId: string, filter: LogFilter, pageSize: number, pageToken?: string) {
     const qb = this.ds.getRepository(ToolCallLogEntity).createQueryBuilder('l').where('l.tenant_id = :t', { t: tenantId });
-    for (const key of ['identifier', 'tool_name', 'status', 'config_id', 'connection_name', 'agent_run_id'] as const) {
+    for (const key of ['identifier', 'tool_name', 'status', 'config_id', 'connection_name', 'agent_run_id', 'error_code'] as const) {
       const value = filter[key];
       if (value !== undefined) qb.andWhere(`l.${key} = :${key}`, { [key]: value });
     }

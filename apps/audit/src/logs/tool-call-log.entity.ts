@@ -21,4 +21,11 @@ export class ToolCallLogEntity {
   @Column({ type: 'integer', nullable: true }) duration_ms!: number | null;
   @Column({ type: 'varchar', length: 40 }) started_at!: string;
   @Column({ type: 'varchar', length: 40, nullable: true }) finished_at!: string | null;
+  @Column({ type: 'integer', nullable: true }) arguments_size!: number | null;
+  @Column({ type: 'varchar', length: 64, nullable: true }) arguments_sha256!: string | null;
+  @Column({ type: 'integer', nullable: true }) result_size!: number | null;
+  @Column({ type: 'varchar', length: 64, nullable: true }) result_sha256!: string | null;
+  /** Captured payloads (configs that opt in), redacted, as canonical JSON. */
+  @Column({ type: 'text', nullable: true }) arguments!: string | null;
+  @Column({ type: 'text', nullable: true }) result!: string | null;
 }

@@ -33,7 +33,8 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
       operationId: `${route.method}_${route.path.replace(/^\/api\/v1\//, '').replace(/[{}]/g, '').replace(/\//g, '_')}`,
       parameters: parametersOf(route),
       responses: {
-        [String(route.status)]: { description: 'OK', content: { 'application/json': { schema: schemaOf(route.response, 'output') } } },
+        // For NDJSON, the schema is that of one line.
+        [String(route.status)]: { description: 'OK', content: { [route.produces ?? 'application/json']: { schema: schemaOf(route.response, 'output') } } },
         default: errorResponse,
       },
     };

@@ -1,10 +1,10 @@
-import { Controller, Get, Param, Req } from '@nestjs/common';
-import { api, audit, ExecutionId, policy, VmcpError, type ScopedTool } from '@vmcp/contracts';
+import { Controller, Get, Req } from '@nestjs/common';
+import { api, policy, VmcpError, type ScopedTool } from '@vmcp/contracts';
 import { findConnector } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
 import type { Request } from 'express';
 import { ApiPrincipalResolver } from '../auth/api-principal.js';
-import { parseParam, parseQuery } from '../http/body.js';
+import { parseQuery } from '../http/body.js';
 
 function toApiTool(t: ScopedTool) {
   const { inputSchema, outputSchema, annotations, description, title } = t.definition;
@@ -42,17 +42,5 @@ export class ToolsController {
     const { config_id, identifier } = parseQuery(api.ScopedToolsQuery, req);
     const { tools } = await this.bus.request(policy.scopedTools, { tenant_id, config_id, identifier });
     return { tools: tools.map(toApiTool) };
-  }
-
-  @Get('tool_call_logs')
-  async logs(@Req() req: Request) {
-    const tenant_id = await this.auth.tenant(req);
-    return this.bus.request(audit.listToolCallLogs, { tenant_id, ...parseQuery(api.ListLogsQuery, req) });
-  }
-
-  @Get('tool_call_logs/:execution_id')
-  async log(@Req() req: Request, @Param('execution_id') id: string) {
-    const tenant_id = await this.auth.tenant(req);
-    return this.bus.request(audit.getToolCallLog, { tenant_id, execution_id: parseParam(ExecutionId, id, 'execution_id') });
   }
 }

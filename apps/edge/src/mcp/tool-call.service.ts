@@ -15,6 +15,8 @@ import { Bus, publishAuditEvent } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { tracer, type Logger } from '@vmcp/telemetry';
+import { argumentsFields, resultFields } from './audit-payloads.js';
+import { ToolCallMeter } from './tool-call.meter.js';
 
 export interface CallRequest {
   readonly principal: SessionPrincipal;
@@ -53,11 +55,14 @@ export class ToolCallService implements OnApplicationShutdown {
       'tools/call',
       { kind: SpanKind.SERVER, attributes: { 'vmcp.tool_name': req.toolName.slice(0, 128), 'vmcp.source': req.source, 'vmcp.tenant_id': req.principal.tenant_id } },
       async (span) => {
+        const meter = new ToolCallMeter(req.toolName);
         try {
-          const outcome = await this.run(req);
+          const outcome = await this.run(req, meter);
+          meter.succeeded(outcome.result.isError);
           span.setAttribute('vmcp.execution_id', outcome.executionId);
           return outcome;
         } catch (err) {
+          meter.failed();
           span.setStatus({ code: SpanStatusCode.ERROR, message: isVmcpError(err) ? err.code : 'INTERNAL' });
           throw err;
         } finally {
@@ -67,7 +72,7 @@ export class ToolCallService implements OnApplicationShutdown {
     );
   }
 
-  private async run(req: CallRequest): Promise<CallOutcome> {
+  private async run(req: CallRequest, meter: ToolCallMeter): Promise<CallOutcome> {
     const executionId = newId('exe');
     const startedAt = new Date();
     const facts = (context: CallContext | null) => ({
@@ -86,17 +91,29 @@ export class ToolCallService implements OnApplicationShutdown {
 
     let decision;
     try {
-      decision = await this.bus.request(policy.decide, {
-        ...req.principal,
-        tool_name: req.toolName,
-        arguments: req.arguments,
-      });
+      decision = await meter.hop(
+        'decide',
+        this.bus.request(policy.decide, {
+          ...req.principal,
+          tool_name: req.toolName,
+          arguments: req.arguments,
+        }),
+      );
     } catch (err) {
       // Fail closed: without an allow decision there is no call, and the refusal is recorded.
       const error = isVmcpError(err) ? err : new VmcpError('INTERNAL', 'policy decision failed');
-      this.recordLater({ ...facts(null), type: 'denied', event_id: newId('evt'), ...this.finish(startedAt), error_code: error.code, error_message: error.message });
+      this.recordLater({
+        ...facts(null),
+        type: 'denied',
+        event_id: newId('evt'),
+        ...this.finish(startedAt),
+        error_code: error.code,
+        error_message: error.message,
+        ...argumentsFields(req.arguments, false),
+      });
       throw error;
     }
+    meter.decided(decision);
 
     if (decision.decision === 'deny') {
       this.recordLater({
@@ -106,29 +123,38 @@ export class ToolCallService implements OnApplicationShutdown {
         ...this.finish(startedAt),
         error_code: decision.reason,
         error_message: decision.message,
+        ...argumentsFields(req.arguments, decision.context.capture_payloads === true),
       });
       throw new VmcpError(decision.reason, decision.message);
     }
 
     const base = facts(decision.context);
+    // Sizes and digests always; the payloads themselves (redacted) only where the config opts in.
+    const capture = decision.context.capture_payloads === true;
     // Audit before effect: the call goes nowhere until JetStream has the "started" record.
-    await publishAuditEvent(this.bus, this.config.auditStream, { ...base, type: 'started', event_id: newId('evt') });
+    await meter.hop(
+      'audit_started',
+      publishAuditEvent(this.bus, this.config.auditStream, { ...base, type: 'started', event_id: newId('evt'), ...argumentsFields(req.arguments, capture) }),
+    );
 
     const timeoutMs = decision.connection.settings.timeout_ms ?? this.config.toolTimeoutMs;
     try {
-      const { result } = await this.bus.request(
-        executor.callTool,
-        {
-          tenant_id: req.principal.tenant_id,
-          execution_id: executionId,
-          connection: decision.connection,
-          account_id: decision.connected_account_id,
-          grant: decision.grant,
-          tool_name: decision.upstream_tool_name,
-          arguments: req.arguments,
-          timeout_ms: timeoutMs,
-        },
-        { timeoutMs: timeoutMs + EXECUTOR_REPLY_MARGIN_MS },
+      const { result } = await meter.hop(
+        'execute',
+        this.bus.request(
+          executor.callTool,
+          {
+            tenant_id: req.principal.tenant_id,
+            execution_id: executionId,
+            connection: decision.connection,
+            account_id: decision.connected_account_id,
+            grant: decision.grant,
+            tool_name: decision.upstream_tool_name,
+            arguments: req.arguments,
+            timeout_ms: timeoutMs,
+          },
+          { timeoutMs: timeoutMs + EXECUTOR_REPLY_MARGIN_MS },
+        ),
       );
       this.recordLater({
         ...base,
@@ -137,9 +163,9 @@ export class ToolCallService implements OnApplicationShutdown {
         ...this.finish(startedAt),
         status: result.isError ? 'ERROR' : 'SUCCESS',
         error_code: result.isError ? 'UPSTREAM_ERROR' : null,
-        // Results are not stored; only that the tool reported an error.
+        // The result itself is described by its digest (and captured only on opt-in).
         error_message: result.isError ? 'the tool returned an error result' : null,
-      });
+      }, () => resultFields(result, capture));
       return { executionId, result };
     } catch (err) {
       const error = isVmcpError(err) ? err : new VmcpError('INTERNAL', 'tool execution failed');
@@ -164,13 +190,20 @@ export class ToolCallService implements OnApplicationShutdown {
   /**
    * Outcome records do not hold up the agent's reply, but they are retried until
    * JetStream accepts them (de-duplicated by event id) and awaited on shutdown.
+   * `more` (the result's digest, which can take a while on a large result) is computed
+   * after the reply has gone out.
    */
-  private recordLater(event: AuditEvent): void {
-    const task = this.publishWithRetry(event).finally(() => this.pendingAudit.delete(task));
+  private recordLater(event: AuditEvent, more?: () => Partial<AuditEvent>): void {
+    const task = this.publishWithRetry(event, more).finally(() => this.pendingAudit.delete(task));
     this.pendingAudit.add(task);
   }
 
-  private async publishWithRetry(event: AuditEvent): Promise<void> {
+  private async publishWithRetry(first: AuditEvent, more?: () => Partial<AuditEvent>): Promise<void> {
+    let event = first;
+    if (more) {
+      await new Promise((r) => setImmediate(r));
+      event = { ...first, ...more() } as AuditEvent;
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         await publishAuditEvent(this.bus, this.config.auditStream, event);

@@ -12,6 +12,7 @@ export interface ConfigInputData {
   name: string;
   description?: string | null;
   connection_tool_mappings: Array<{ connection_name: string; tools: string[]; prefix?: string }>;
+  audit?: { capture_payloads: boolean };
 }
 
 @Injectable()
@@ -53,6 +54,7 @@ export class ConfigsService {
         if (!c) return [];
         return [{ connection_name: c.name, connection_id: c.id, connector: c.connector, tools: m.tools, ...(m.prefix ? { prefix: m.prefix } : {}) }];
       }),
+      audit: { capture_payloads: e.capture_payloads },
       mcp_server_url: this.mcpServerUrl(e.id),
       created_at: e.created_at,
       updated_at: e.updated_at,
@@ -67,6 +69,7 @@ export class ConfigsService {
       name: input.name,
       description: input.description ?? null,
       mappings: await this.toMappings(tenantId, input),
+      capture_payloads: input.audit?.capture_payloads ?? false,
       created_at: now,
       updated_at: now,
     };
@@ -102,6 +105,7 @@ export class ConfigsService {
       name: input.name,
       description: input.description ?? null,
       mappings: await this.toMappings(tenantId, input),
+      capture_payloads: input.audit?.capture_payloads ?? false,
       updated_at: nowIso(),
     };
     try {

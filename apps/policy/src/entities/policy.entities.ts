@@ -81,6 +81,8 @@ export class ConfigEntity {
   @Column({ type: 'varchar', length: 64 }) name!: string;
   @Column({ type: 'text', nullable: true }) description!: string | null;
   @Column({ type: 'simple-json' }) mappings!: StoredMapping[];
+  /** The audit trail stores this config's call arguments and results (redacted), not only their digests. */
+  @Column({ type: 'boolean', default: false }) capture_payloads!: boolean;
   @Column({ type: 'varchar', length: 40 }) created_at!: string;
   @Column({ type: 'varchar', length: 40 }) updated_at!: string;
 }

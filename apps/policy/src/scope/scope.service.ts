@@ -15,7 +15,7 @@ import { ToolCatalogService } from './tool-catalog.service.js';
 
 type Loaded =
   | { ok: false; reason: 'TOKEN_REVOKED' | 'CONFIG_NOT_FOUND'; message: string; config_id: string }
-  | { ok: true; config_id: string; mappings: ResolvedMapping<ConnectionEntity>[] };
+  | { ok: true; config_id: string; capture_payloads: boolean; mappings: ResolvedMapping<ConnectionEntity>[] };
 
 /**
  * What a principal may see and call. tools/list and tools/call share `load` and the
@@ -48,7 +48,7 @@ export class ScopeService {
       const connection = connections.get(m.connection_id);
       return connection ? [{ connection, tools: m.tools, ...(m.prefix ? { prefix: m.prefix } : {}) }] : [];
     });
-    return { ok: true, config_id: config.id, mappings };
+    return { ok: true, config_id: config.id, capture_payloads: config.capture_payloads, mappings };
   }
 
   async scopedTools(p: SessionPrincipal): Promise<ScopedTool[]> {
@@ -80,8 +80,10 @@ export class ScopeService {
 
   async decide(p: SessionPrincipal, toolName: string, args: Record<string, unknown>): Promise<Decision> {
     const loaded = await this.load(p);
-    const context: CallContext = { config_id: p.config_id, connection_name: null, connector: null, connected_account_id: null };
-    if (!loaded.ok) return { decision: 'deny', context, reason: loaded.reason, message: loaded.message };
+    const base: CallContext = { config_id: p.config_id, connection_name: null, connector: null, connected_account_id: null };
+    if (!loaded.ok) return { decision: 'deny', context: base, reason: loaded.reason, message: loaded.message };
+    // The config's audit option travels with every decision, allow or deny, to the edge that records the call.
+    const context: CallContext = { ...base, capture_payloads: loaded.capture_payloads };
 
     let inactive: CallContext | undefined;
     // Only mappings that could expose this name matter, in config order: the first one
