@@ -1,13 +1,29 @@
-import { ErrorCode as JsonRpcCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode as JsonRpcCode } from '@modelcontextprotocol/sdk/types.js';
 import type { ErrorCode } from '@vmcp/contracts';
+
+/**
+ * A JSON-RPC error as the SDK's protocol layer sends it (`code`, `message`, `data`). Not
+ * the SDK's McpError: that one prefixes its message with "MCP error <code>: ", and the
+ * client's McpError prefixes it again, so agents read the prefix twice.
+ */
+export class GatewayRpcError extends Error {
+  override name = 'GatewayRpcError';
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data: { code: ErrorCode },
+  ) {
+    super(message);
+  }
+}
 
 /**
  * The JSON-RPC error an agent gets for each vmcp code. `data.code` carries the stable
  * vmcp code so clients can switch on it. TOOL_NOT_FOUND covers unmapped and non-existent
  * tools alike, so the error says nothing about what exists upstream.
  */
-export function toMcpError(code: ErrorCode, message: string): McpError {
-  return new McpError(jsonRpcCodeOf(code), message, { code });
+export function toMcpError(code: ErrorCode, message: string): GatewayRpcError {
+  return new GatewayRpcError(jsonRpcCodeOf(code), message, { code });
 }
 
 function jsonRpcCodeOf(code: ErrorCode): number {

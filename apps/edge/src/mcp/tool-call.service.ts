@@ -11,7 +11,7 @@ import {
   type CallToolResult,
   type SessionPrincipal,
 } from '@vmcp/contracts';
-import { Bus, publishAuditEvent } from '@vmcp/messaging';
+import { Bus, ensureAuditStream, publishAuditEvent } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { tracer, type Logger } from '@vmcp/telemetry';
@@ -33,6 +33,8 @@ export interface CallOutcome {
 
 /** Extra time the edge waits beyond the tool's own deadline, for the executor's reply to arrive. */
 const EXECUTOR_REPLY_MARGIN_MS = 2000;
+/** At most one attempt to make the AUDIT stream again per this interval. */
+const STREAM_REPAIR_INTERVAL_MS = 5000;
 
 /**
  * One tool call, the same for MCP and REST: policy decides, the "started" record is
@@ -42,6 +44,8 @@ const EXECUTOR_REPLY_MARGIN_MS = 2000;
 @Injectable()
 export class ToolCallService implements OnApplicationShutdown {
   private readonly pendingAudit = new Set<Promise<void>>();
+  private repairing?: Promise<void>;
+  private lastRepair = 0;
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
@@ -132,10 +136,19 @@ export class ToolCallService implements OnApplicationShutdown {
     // Sizes and digests always; the payloads themselves (redacted) only where the config opts in.
     const capture = decision.context.capture_payloads === true;
     // Audit before effect: the call goes nowhere until JetStream has the "started" record.
-    await meter.hop(
-      'audit_started',
-      publishAuditEvent(this.bus, this.config.auditStream, { ...base, type: 'started', event_id: newId('evt'), ...argumentsFields(req.arguments, capture) }),
-    );
+    try {
+      await meter.hop(
+        'audit_started',
+        publishAuditEvent(this.bus, this.config.auditStream, { ...base, type: 'started', event_id: newId('evt'), ...argumentsFields(req.arguments, capture) }),
+      );
+    } catch (err) {
+      // A publish that timed out may still be stored later (a buffered message after a
+      // reconnect): the refusal is recorded too, so such a call never stays STARTED.
+      const error = isVmcpError(err) ? err : new VmcpError('UNAVAILABLE', 'audit log unavailable');
+      this.recordLater({ ...base, type: 'denied', event_id: newId('evt'), ...this.finish(startedAt), error_code: error.code, error_message: error.message });
+      this.repairAuditStream();
+      throw error;
+    }
 
     const timeoutMs = decision.connection.settings.timeout_ms ?? this.config.toolTimeoutMs;
     try {
@@ -193,6 +206,18 @@ export class ToolCallService implements OnApplicationShutdown {
    * `more` (the result's digest, which can take a while on a large result) is computed
    * after the reply has gone out.
    */
+  /**
+   * The AUDIT stream may have been deleted or lost with a NATS store: it is made again (at
+   * most every few seconds), so calls work again without a restart. Never throws.
+   */
+  private repairAuditStream(): void {
+    if (this.repairing || Date.now() - this.lastRepair < STREAM_REPAIR_INTERVAL_MS) return;
+    this.lastRepair = Date.now();
+    this.repairing = ensureAuditStream(this.bus, this.config.auditStream)
+      .catch((err: Error) => this.logger.warn({ err: err.message.slice(0, 200) }, 'audit stream could not be ensured'))
+      .finally(() => (this.repairing = undefined));
+  }
+
   private recordLater(event: AuditEvent, more?: () => Partial<AuditEvent>): void {
     const task = this.publishWithRetry(event, more).finally(() => this.pendingAudit.delete(task));
     this.pendingAudit.add(task);
