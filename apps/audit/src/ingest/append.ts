@@ -1,9 +1,10 @@
 import type { AuditEvent } from '@vmcp/contracts';
+import { bulkInsert } from '@vmcp/persistence';
 import { In, type EntityManager } from 'typeorm';
 import { AuditChainEntity, AuditRecordEntity } from '../chain/chain.entities.js';
 import { GENESIS_HASH, linkHash, occurredAt, recordText } from '../chain/chain.js';
 
-const INSERT_CHUNK = 100;
+const INSERT_CHUNK = 500;
 
 /**
  * Appends events to their tenants' hash chains inside the caller's transaction and
@@ -46,7 +47,7 @@ export async function appendEvents(m: EntityManager, events: readonly AuditEvent
     head.last_hash = hash;
     fresh.push(event);
   }
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await m.getRepository(AuditRecordEntity).insert(rows.slice(i, i + INSERT_CHUNK));
+  await bulkInsert(m, AuditRecordEntity, rows, { chunk: INSERT_CHUNK });
   for (const head of byTenant.values()) {
     if (!rows.some((r) => r.tenant_id === head.tenant_id)) continue;
     await m.getRepository(AuditChainEntity).update({ tenant_id: head.tenant_id }, { last_seq: head.last_seq, last_hash: head.last_hash, updated_at: recordedAt });

@@ -3,7 +3,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMes
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
 import { audit, canonicalJson, type AuditEvent } from '@vmcp/contracts';
 import { Bus, ensureAuditStream } from '@vmcp/messaging';
-import { DataSource, nowIso } from '@vmcp/persistence';
+import { bulkInsert, DataSource, nowIso } from '@vmcp/persistence';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 import { context, propagation, SpanKind } from '@opentelemetry/api';
@@ -15,8 +15,47 @@ import { appendEvents } from './append.js';
 import { mergeEvent, type StoredLog } from './merge.js';
 
 export const AUDIT_CONSUMER = 'audit-writer';
-const MAX_BATCH = 200;
+/** Events per transaction: large enough that PostgreSQL's per-commit cost is spread thin. */
+const MAX_BATCH = 1000;
 const FLUSH_AFTER_MS = 20;
+/**
+ * Batches written at the same time, each in its own transaction and connection: PostgreSQL
+ * spends most of a batch waiting on the disk, so lanes overlap. A tenant's events always
+ * go to the same lane (by the tenant in the subject), so its chain grows in delivery order.
+ */
+const LANES = 4;
+
+interface Lane {
+  batch: JsMsg[];
+  timer?: NodeJS.Timeout;
+  /** A write is running; what arrives meanwhile is written right after it. */
+  busy: boolean;
+  flushing: Promise<void>;
+}
+
+/** Rows per upsert statement (24 columns each: well inside every driver's parameter limit). */
+const UPSERT_CHUNK = 500;
+/** Unacknowledged events JetStream hands out; it bounds what a writer holds in memory. */
+const MAX_ACK_PENDING = 4000;
+/** An event handed to a writer that died is redelivered after this long. */
+const ACK_WAIT_NS = 10_000_000_000;
+const LOG_COLUMNS_UPDATED = [
+  'status',
+  'error_code',
+  'error_message',
+  'duration_ms',
+  'finished_at',
+  'config_id',
+  'connection_name',
+  'connector',
+  'connected_account_id',
+  'arguments_size',
+  'arguments_sha256',
+  'result_size',
+  'result_sha256',
+  'arguments',
+  'result',
+];
 
 /**
  * Drains the AUDIT stream: a durable pull consumer; each batch is appended to the
@@ -28,9 +67,8 @@ const FLUSH_AFTER_MS = 20;
 export class AuditWriterService implements OnApplicationShutdown {
   private messages?: ConsumerMessages;
   private stopped = false;
-  private batch: JsMsg[] = [];
-  private timer?: NodeJS.Timeout;
-  private flushing: Promise<void> = Promise.resolve();
+  /** Independent write lanes; a tenant always maps to the same lane, so its chain is appended in order. */
+  private readonly lanes: Lane[] = Array.from({ length: LANES }, () => ({ batch: [], busy: false, flushing: Promise.resolve() }));
   private streamReady = false;
 
   constructor(
@@ -45,22 +83,23 @@ export class AuditWriterService implements OnApplicationShutdown {
   }
 
   async start(): Promise<void> {
+    await this.ensureConsumer();
+    void this.run();
+  }
+
+  /** The stream and the durable consumer, created or brought to the expected configuration. */
+  private async ensureConsumer(): Promise<void> {
     await ensureAuditStream(this.bus, this.config.auditStream);
     const jsm = await jetstreamManager(this.bus.connection);
-    await jsm.consumers
-      .add(this.config.auditStream, {
-        durable_name: AUDIT_CONSUMER,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        max_ack_pending: 2000,
-        ack_wait: 30_000_000_000,
-      })
-      .catch(async (err: Error) => {
-        // Already there from an earlier start or another replica: fine.
-        if (!/already|exists/i.test(err.message)) throw err;
-      });
+    const config = { ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, max_ack_pending: MAX_ACK_PENDING, ack_wait: ACK_WAIT_NS };
+    try {
+      await jsm.consumers.add(this.config.auditStream, { durable_name: AUDIT_CONSUMER, ...config });
+    } catch (err) {
+      // Already there from an earlier start or another replica: brought up to date.
+      if (!/already|exists/i.test((err as Error).message)) throw err;
+      await jsm.consumers.update(this.config.auditStream, AUDIT_CONSUMER, { max_ack_pending: MAX_ACK_PENDING, ack_wait: ACK_WAIT_NS });
+    }
     this.streamReady = true;
-    void this.run();
   }
 
   private async run(): Promise<void> {
@@ -68,28 +107,54 @@ export class AuditWriterService implements OnApplicationShutdown {
     while (!this.stopped) {
       try {
         const consumer = await js.consumers.get(this.config.auditStream, AUDIT_CONSUMER);
-        this.messages = await consumer.consume({ max_messages: 1000 });
+        // A deleted stream or consumer ends the iteration instead of waiting forever.
+        this.messages = await consumer.consume({ max_messages: MAX_BATCH * 2, abort_on_missing_resource: true });
         for await (const msg of this.messages) {
-          this.batch.push(msg);
-          if (this.batch.length >= MAX_BATCH) await this.flush();
-          else this.timer ??= setTimeout(() => void this.flush(), FLUSH_AFTER_MS);
+          const lane = this.laneOf(msg.subject);
+          lane.batch.push(msg);
+          // Group commit: an idle lane writes soon (FLUSH_AFTER_MS, or at once when full); a
+          // busy one keeps collecting and writes what piled up as soon as it is done, so
+          // batches grow with the load. max_ack_pending bounds what is held.
+          if (!lane.busy && lane.batch.length >= MAX_BATCH) void this.flush(lane);
+          else if (!lane.busy) lane.timer ??= setTimeout(() => void this.flush(lane), FLUSH_AFTER_MS);
         }
+        if (this.stopped) return;
+        throw new Error('consumer closed');
       } catch (err) {
         if (this.stopped) return;
+        this.streamReady = false;
         this.logger.warn({ err: (err as Error).message }, 'audit consumer interrupted; resuming');
         await new Promise((r) => setTimeout(r, 500));
+        // The stream or the consumer may be gone (deleted, or a NATS store lost): make them again.
+        await this.ensureConsumer().catch((e: unknown) => this.logger.warn({ err: (e as Error).message }, 'audit stream not available yet'));
       }
     }
   }
 
-  private flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const messages = this.batch;
-    this.batch = [];
-    // Batches are written one after another, in delivery order.
-    this.flushing = this.flushing.then(() => (messages.length ? this.write(messages) : undefined));
-    return this.flushing;
+  /** The lane of an event, by the tenant in its subject `vmcp.audit.v1.events.<tenant_id>`. */
+  private laneOf(subject: string): Lane {
+    let h = 0;
+    for (let i = subject.lastIndexOf('.') + 1; i < subject.length; i++) h = (h * 31 + subject.charCodeAt(i)) | 0;
+    return this.lanes[Math.abs(h) % this.lanes.length] as Lane;
+  }
+
+  /** Writes the lane's batch, then whatever arrived meanwhile, one transaction at a time, in delivery order. */
+  private flush(lane: Lane): Promise<void> {
+    clearTimeout(lane.timer);
+    lane.timer = undefined;
+    if (lane.busy) return lane.flushing;
+    lane.busy = true;
+    lane.flushing = (async () => {
+      try {
+        while (lane.batch.length) {
+          const messages = lane.batch.splice(0, MAX_BATCH);
+          await this.write(messages);
+        }
+      } finally {
+        lane.busy = false;
+      }
+    })();
+    return lane.flushing;
   }
 
   private async write(messages: JsMsg[]): Promise<void> {
@@ -129,7 +194,8 @@ export class AuditWriterService implements OnApplicationShutdown {
           existing.set(event.execution_id, mergeEvent(row, event));
         }
         const rows = ids.map((id) => existing.get(id)).filter((r): r is StoredLog => Boolean(r));
-        await repo.save(rows as ToolCallLogEntity[], { chunk: 100 });
+        // One upsert statement per chunk (merged above), instead of a lookup and a write per row.
+        await bulkInsert(m, ToolCallLogEntity, rows as ToolCallLogEntity[], { chunk: UPSERT_CHUNK, upsert: { conflict: ['execution_id'], update: LOG_COLUMNS_UPDATED } });
       });
     } catch (err) {
       this.logger.error({ err: (err as Error).message, count: events.length }, 'audit batch not stored; will be redelivered');
@@ -151,7 +217,7 @@ export class AuditWriterService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await this.messages?.close().catch(() => undefined);
-    await this.flush();
+    await Promise.all(this.lanes.map((lane) => this.flush(lane)));
   }
 }
 
