@@ -76,7 +76,7 @@ describe('management API on PostgreSQL', () => {
     expect(tok.body).toMatchObject({ token: expect.any(String), token_id: expect.stringMatching(/^tok_/), mcp_server_url: config.mcp_server_url });
     const states = await a.post(`/api/v1/mcp/configs/${config.id}/connected_accounts`, { identifier: 'user@example.com' });
     expect(states.body).toMatchObject({ connected_accounts: [{ connection_name: 'crm', connected_account_status: 'ACTIVE' }] });
-    expect((await a.get('/api/v1/connectors')).body).toMatchObject({ connectors: [expect.objectContaining({ id: 'mcp' })] });
+    expect((await a.get('/api/v1/connectors')).body).toMatchObject({ connectors: expect.arrayContaining([expect.objectContaining({ id: 'mcp', dynamic_tools: true })]) });
   });
 
   it('serves an OpenAPI document that covers every route', async () => {

@@ -1,4 +1,5 @@
-import type { AuthType, ConnectionSettingsInput } from '@vmcp/contracts';
+import type { AuthType, ConnectionSettingsInput, ToolDefinition } from '@vmcp/contracts';
+import { NATIVE_CONNECTORS } from './native-connectors.js';
 
 /** What the catalog says about a connector, without its implementation. */
 export interface ConnectorInfo {
@@ -18,6 +19,8 @@ export interface ConnectorInfo {
     readonly revocation_url?: string;
     readonly scopes: readonly string[];
   };
+  /** The tool definitions of a connector with static tools (native ones); absent when discovered (`mcp`). */
+  readonly tools?: readonly ToolDefinition[];
   /** Checks connection settings beyond their schema; returns a problem or undefined. */
   readonly validateSettings: (settings: ConnectionSettingsInput, authType: AuthType) => string | undefined;
 }
@@ -40,8 +43,8 @@ export const mcpConnectorInfo: ConnectorInfo = {
   },
 };
 
-/** Every connector this build ships. */
-export const CONNECTORS: readonly ConnectorInfo[] = [mcpConnectorInfo];
+/** Every connector this build ships: `mcp`, then the native ones (native-connectors.ts). */
+export const CONNECTORS: readonly ConnectorInfo[] = [mcpConnectorInfo, ...NATIVE_CONNECTORS.map((c) => c.info)];
 
 export function findConnector(id: string): ConnectorInfo | undefined {
   return CONNECTORS.find((c) => c.id === id);

@@ -6,3 +6,8 @@ export { createConnectors } from './registry.js';
 export type { ConnectorsOptions } from './registry.js';
 export { McpConnector } from './mcp/mcp.connector.js';
 export type { McpConnectorOptions } from './mcp/mcp.connector.js';
+export { NativeConnector } from './native/native.connector.js';
+export type { NativeConnectorOptions } from './native/native.connector.js';
+export { NATIVE_CONNECTORS } from './native-connectors.js';
+export type { NativeConnectorDefinition, NativeTool, ToolAnnotations } from './native/native-connector.definition.js';
+export type { RetryPolicy } from './http/retry.js';

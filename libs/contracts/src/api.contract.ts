@@ -80,6 +80,8 @@ export const ListAccountsQuery = z.strictObject({
 });
 export const ScopedToolsQuery = z.strictObject({ config_id: ConfigId, identifier: Identifier });
 export const ToolsQuery = z.strictObject({ connector: z.string().max(64).optional() });
+/** `include=tools` adds each connector's static tool definitions (none for `mcp`, whose tools are discovered). */
+export const ConnectorsQuery = z.strictObject({ include: z.literal('tools').optional() });
 export const ListLogsQuery = z.strictObject({ ...ToolCallLogFilter.shape, ...PageRequest.shape });
 /** The list's filters; `page_size` is how many entries the edge fetches per step (default and max 200). */
 export const ExportLogsQuery = z.strictObject({
@@ -125,6 +127,11 @@ export const ConnectorSummary = z.object({
   name: z.string(),
   description: z.string(),
   auth_types: z.array(AuthType),
+  /** True when tools are discovered from the upstream per connection (`mcp`); false for native connectors. */
+  dynamic_tools: z.boolean(),
+  /** The provider's OAuth endpoints and default scopes, used when a connection's settings.oauth leaves them out. */
+  oauth: z.object({ authorize_url: z.string(), token_url: z.string(), revocation_url: z.string().optional(), scopes: z.array(z.string()) }).optional(),
+  /** With `?include=tools`: the static tool definitions. */
   tools: z.array(ApiToolDefinition).optional(),
 });
 
@@ -136,7 +143,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'get', path: '/api/v1/tenants', summary: 'List tenants', tag: 'tenants', auth: 'admin', query: PageQuery, response: list('tenants', Tenant), status: 200 },
   { method: 'post', path: '/api/v1/tenants/{tenant_id}/api_keys', summary: 'Create another API key for a tenant', tag: 'tenants', auth: 'admin', response: z.object({ key_id: ApiKeyId, api_key: z.string() }), status: 201 },
   { method: 'delete', path: '/api/v1/tenants/{tenant_id}/api_keys/{key_id}', summary: 'Revoke an API key at once', tag: 'tenants', auth: 'admin', response: z.object({ key_id: ApiKeyId, revoked: z.literal(true) }), status: 200 },
-  { method: 'get', path: '/api/v1/connectors', summary: 'The connector catalog of this build', tag: 'connectors', auth: 'tenant', response: z.object({ connectors: z.array(ConnectorSummary) }), status: 200 },
+  { method: 'get', path: '/api/v1/connectors', summary: 'The connector catalog of this build', tag: 'connectors', auth: 'tenant', query: ConnectorsQuery, response: z.object({ connectors: z.array(ConnectorSummary) }), status: 200 },
   { method: 'post', path: '/api/v1/connections', summary: 'Create a connection', tag: 'connections', auth: 'tenant', body: CreateConnectionBody, response: z.object({ connection: Connection }), status: 201 },
   { method: 'get', path: '/api/v1/connections', summary: 'List connections', tag: 'connections', auth: 'tenant', query: PageQuery, response: list('connections', Connection), status: 200 },
   { method: 'get', path: '/api/v1/connections/{name}', summary: 'Get a connection', tag: 'connections', auth: 'tenant', response: z.object({ connection: Connection }), status: 200 },

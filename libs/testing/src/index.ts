@@ -19,3 +19,7 @@ export { startOAuthProvider } from './oauth-provider.js';
 export type { OAuthProvider, OAuthProviderOptions, OAuthClientOptions, AuthorizeOptions, AuthorizeResult, AccessTokenInfo, OAuthRequestCounts } from './oauth-provider.js';
 export { parsePrometheusText } from './prometheus-text.js';
 export type { PrometheusScrape, PrometheusSample } from './prometheus-text.js';
+export { startFakeProvider } from './fake-providers/fake-provider.js';
+export type { FakeProvider, FakeProviderOptions, FakeRequest, FakeResponse, FakeRoute, RecordedRequest } from './fake-providers/fake-provider.js';
+export { startFakeGitHub } from './fake-providers/github.js';
+export type { FakeGitHub, FakeGitHubOptions } from './fake-providers/github.js';

@@ -5,6 +5,7 @@ import { Bus } from '@vmcp/messaging';
 import type { Request } from 'express';
 import { ApiPrincipalResolver } from '../auth/api-principal.js';
 import { parseBody, parseParam, parseQuery } from '../http/body.js';
+import { catalogTools } from './tools.controller.js';
 
 @Controller('api/v1')
 export class ConnectionsController {
@@ -13,11 +14,21 @@ export class ConnectionsController {
     private readonly bus: Bus,
   ) {}
 
+  /** The catalog; `?include=tools` adds each connector's static tool definitions. */
   @Get('connectors')
   async connectors(@Req() req: Request) {
     await this.auth.tenant(req);
+    const { include } = parseQuery(api.ConnectorsQuery, req);
     return {
-      connectors: CONNECTORS.map((c) => ({ id: c.id, name: c.name, description: c.description, auth_types: [...c.auth_types] })),
+      connectors: CONNECTORS.map((c) => ({
+        id: c.id,
+        name: c.name,
+        description: c.description,
+        auth_types: [...c.auth_types],
+        dynamic_tools: c.dynamic_tools,
+        ...(c.oauth ? { oauth: { ...c.oauth, scopes: [...c.oauth.scopes] } } : {}),
+        ...(include === 'tools' ? { tools: catalogTools([c]) } : {}),
+      })),
     };
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
 import { newId, VmcpError, type AuthType, type McpConfig } from '@vmcp/contracts';
+import { findConnector } from '@vmcp/connectors';
 import { DataSource, nowIso } from '@vmcp/persistence';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { ConnectionsService } from '../connections/connections.service.js';
@@ -13,6 +14,23 @@ export interface ConfigInputData {
   description?: string | null;
   connection_tool_mappings: Array<{ connection_name: string; tools: string[]; prefix?: string }>;
   audit?: { capture_payloads: boolean };
+}
+
+/**
+ * A mapping may only name tools its connector has. Connectors with static tools (native
+ * ones) are checked against the catalog; an `mcp` connection's tools are discovered from
+ * its upstream, so any name is taken there.
+ */
+export function checkToolNames(connector: string, connectionName: string, tools: readonly string[]): void {
+  const known = findConnector(connector)?.tools;
+  if (!known) return;
+  const names = new Set(known.map((t) => t.name));
+  const unknown = [...new Set(tools)].filter((t) => t !== '*' && !names.has(t));
+  if (unknown.length === 0) return;
+  const listed = unknown.slice(0, 5).map((t) => `"${t.slice(0, 64)}"`).join(', ');
+  const message = `connection_tool_mappings: connector ${connector} of connection "${connectionName}" has no tool ${listed}; valid tools: ${[...names].join(', ')}`;
+  // Error messages cross the bus bounded.
+  throw new VmcpError('INVALID_ARGUMENT', message.length > 1900 ? `${message.slice(0, 1899)}…` : message);
 }
 
 @Injectable()
@@ -38,6 +56,7 @@ export class ConfigsService {
       }
       seen.add(m.connection_name);
       const c = await this.connections.byName(tenantId, m.connection_name);
+      checkToolNames(c.connector, m.connection_name, m.tools);
       out.push({ connection_id: c.id, tools: [...new Set(m.tools)], ...(m.prefix ? { prefix: m.prefix } : {}) });
     }
     return out;

@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { executor, policy, type ConnectionTarget, type ToolDefinition } from '@vmcp/contracts';
+import { findConnector } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
 import { CredentialGrantsService } from '../grants/credential-grants.service.js';
 import type { Subscription } from '@nats-io/transport-node';
@@ -47,6 +48,9 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
   }
 
   tools(tenantId: string, connection: ConnectionTarget, accountId: string | null): Promise<ToolDefinition[]> {
+    // Native connectors' tools are static and in this build's catalog: no grant, no bus hop.
+    const known = findConnector(connection.connector)?.tools;
+    if (known) return Promise.resolve([...known]);
     const key = `${connection.id}|${accountId ?? ''}`;
     const hit = this.cache.get(key);
     if (hit && hit.expires > Date.now()) return hit.tools;

@@ -2,6 +2,7 @@ import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamable
 import { ErrorCode as JsonRpcCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { isVmcpError, VmcpError } from '@vmcp/contracts';
 import { StoppedError } from '../shared/deadline.js';
+import { sanitizeUpstreamText } from '../shared/sanitize.js';
 
 /** What went wrong talking to an upstream, in the terms that decide what to do next. */
 export type UpstreamFailure =
@@ -95,25 +96,8 @@ export function shouldRetry(operation: UpstreamOperation, f: UpstreamFailure): b
   return false;
 }
 
-const MAX_UPSTREAM_TEXT = 300;
-// Shorter secrets would match ordinary text; rather than redact every "abc", drop the text.
-const MIN_REDACTABLE = 6;
-
-/**
- * An upstream's own words, safe to pass on: one line, bounded, with every credential
- * string removed. Undefined when that cannot be ensured.
- */
-export function sanitizeUpstreamText(text: string, secrets: readonly string[]): string | undefined {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length < MIN_REDACTABLE) return undefined;
-    for (const form of new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])) {
-      out = out.split(form).join('[redacted]');
-    }
-  }
-  out = out.replace(/\p{Cc}+/gu, ' ').replace(/\s+/g, ' ').trim();
-  return out.length > MAX_UPSTREAM_TEXT ? `${out.slice(0, MAX_UPSTREAM_TEXT)}…` : out;
-}
+// Moved to shared/ so native connectors use the same rules; re-exported for this folder's callers.
+export { sanitizeUpstreamText } from '../shared/sanitize.js';
 
 /** The error the caller sees: a stable code, the connection's name, no URL, header or secret. */
 export function toVmcpError(f: UpstreamFailure, connectionName: string, secrets: readonly string[]): VmcpError {

@@ -1,0 +1,11 @@
+import { github } from './github/github.connector.js';
+import type { NativeConnectorDefinition } from './native/native-connector.definition.js';
+
+/**
+ * Every native connector this build ships. Adding one is one import and one line here
+ * (alphabetical, one per line, so parallel additions merge cleanly); the catalog, the
+ * registry, the API and policy's mapping checks pick it up from this list.
+ */
+export const NATIVE_CONNECTORS: readonly NativeConnectorDefinition[] = [
+  github,
+];
