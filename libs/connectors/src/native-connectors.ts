@@ -1,8 +1,10 @@
 import { gcal } from './gcal/gcal.connector.js';
 import { github } from './github/github.connector.js';
 import { gmail } from './gmail/gmail.connector.js';
+import { jira } from './jira/jira.connector.js';
 import type { NativeConnectorDefinition } from './native/native-connector.definition.js';
 import { notion } from './notion/notion.connector.js';
+import { salesforce } from './salesforce/salesforce.connector.js';
 import { slack } from './slack/slack.connector.js';
 
 /**
@@ -14,6 +16,8 @@ export const NATIVE_CONNECTORS: readonly NativeConnectorDefinition[] = [
   gcal,
   github,
   gmail,
+  jira,
   notion,
+  salesforce,
   slack,
 ];

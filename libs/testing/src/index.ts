@@ -25,5 +25,9 @@ export { startFakeGcal, type FakeGcal, type FakeGcalOptions } from './fake-provi
 export { startFakeGitHub } from './fake-providers/github.js';
 export type { FakeGitHub, FakeGitHubOptions } from './fake-providers/github.js';
 export { startFakeGmail, type FakeGmail, type FakeGmailOptions } from './fake-providers/gmail.js';
+export { startFakeJira, JIRA_USERS } from './fake-providers/jira.js';
+export type { FakeJira, FakeJiraOptions, JiraIssueRecord } from './fake-providers/jira.js';
 export { startFakeNotion, NOTION_PROJECTS_PAGE_ID, NOTION_TASKS_DATABASE_ID, type FakeNotion, type FakeNotionOptions, type NotionPageRecord } from './fake-providers/notion.js';
+export { startFakeSalesforce } from './fake-providers/salesforce.js';
+export type { FakeSalesforce, FakeSalesforceOptions, SfRecord, SfValue } from './fake-providers/salesforce.js';
 export { startFakeSlack, type FakeSlack, type FakeSlackOptions, type SlackMessageRecord } from './fake-providers/slack.js';
