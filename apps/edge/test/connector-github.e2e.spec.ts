@@ -1,5 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { api, startFakeGitHub, startNatsServer, startStack, type ApiClient, type FakeGitHub, type NatsServerHandle, type Stack } from '@vmcp/testing';
+import { api, startFakeGitHub, startNatsServer, startStack, waitFor, type ApiClient, type FakeGitHub, type NatsServerHandle, type Stack } from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callError, connectAgent } from './mcp-client.js';
 
@@ -145,5 +145,20 @@ describe('github connector end to end', () => {
     expect(await callError(agent, 'github_get_issue', { owner: '../admin', repo: 'Hello-World', issue_number: 1 })).toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await callError(agent, 'github_create_issue', { owner: 'octocat', repo: 'Hello-World', title: 'x' })).toMatchObject({ code: 'TOOL_NOT_FOUND' });
     expect(gh.requests).toHaveLength(0);
+  });
+
+  it('marks the account EXPIRED when GitHub refuses its token, and stops offering the tools', async () => {
+    // The token is revoked at GitHub; the next call is refused and policy hears of it.
+    gh.tokens.delete(ALICE_PAT);
+    try {
+      expect(await callError(agent, 'github_get_issue', { owner: 'octocat', repo: 'Hello-World', issue_number: 1347 })).toMatchObject({ code: 'ACCOUNT_NOT_ACTIVE' });
+      await waitFor(async () => {
+        const r = (await tenant.get('/api/v1/connected_accounts?identifier=alice')).body as { connected_accounts: Array<{ status: string }> };
+        return r.connected_accounts[0]?.status === 'EXPIRED';
+      }, { what: 'the account EXPIRED' });
+      expect((await agent.listTools()).tools).toEqual([]);
+    } finally {
+      gh.tokens.add(ALICE_PAT);
+    }
   });
 });

@@ -68,4 +68,9 @@ export interface ResolvedCredential {
 export interface ConnectorDeps {
   readonly resolveCredential: (request: CredentialRequest) => Promise<ResolvedCredential>;
   readonly onToolsChanged?: (change: { readonly tenantId: string; readonly connectionId: string; readonly accountId: string | null }) => void;
+  /**
+   * The provider refused the account's credential for good (after one refresh, for OAuth):
+   * the account is unusable until the user authorizes again or stores a new credential.
+   */
+  readonly onCredentialRefused?: (refused: { readonly tenantId: string; readonly connectionId: string; readonly accountId: string }) => void;
 }

@@ -45,3 +45,13 @@ export const toolsChanged = defineEvent({
   subject: 'vmcp.executor.v1.events.tools_changed',
   payload: z.object({ tenant_id: z.string(), connection_id: z.string(), account_id: z.string().nullable() }),
 });
+
+/**
+ * Published when a provider refused an account's credential for good (after one refresh,
+ * for OAuth): policy marks the account EXPIRED until the user authorizes again or a new
+ * credential is stored.
+ */
+export const credentialRefused = defineEvent({
+  subject: 'vmcp.executor.v1.events.credential_refused',
+  payload: z.object({ tenant_id: z.string(), connection_id: z.string(), account_id: AccountId }),
+});

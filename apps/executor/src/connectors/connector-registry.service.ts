@@ -25,6 +25,7 @@ export class ConnectorRegistry implements OnModuleDestroy {
             ...(r.rejectedToken ? { rejected_token: r.rejectedToken } : {}),
           }),
         onToolsChanged: (c) => bus.publish(executor.toolsChanged, { tenant_id: c.tenantId, connection_id: c.connectionId, account_id: c.accountId }),
+        onCredentialRefused: (r) => bus.publish(executor.credentialRefused, { tenant_id: r.tenantId, connection_id: r.connectionId, account_id: r.accountId }),
       },
       options,
     );

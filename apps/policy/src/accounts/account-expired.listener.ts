@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { isVmcpError, vault } from '@vmcp/contracts';
+import { executor, isVmcpError, vault } from '@vmcp/contracts';
 import { Bus } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
@@ -7,13 +7,13 @@ import type { Subscription } from '@nats-io/transport-node';
 import { AccountsService } from './accounts.service.js';
 
 /**
- * The vault found an OAuth account unusable (its refresh was refused): the account
- * becomes EXPIRED, so tools/list stops offering its tools and calls are refused with
+ * The vault found an OAuth account unusable (its refresh was refused), or a provider
+ * refused an account's credential for good (the executor says so): the account becomes EXPIRED, so tools/list stops offering its tools and calls are refused with
  * ACCOUNT_NOT_ACTIVE until the user authorizes again. One policy replica handles each event.
  */
 @Injectable()
 export class AccountExpiredListener implements OnModuleInit, OnModuleDestroy {
-  private subscription?: Subscription;
+  private subscriptions: Subscription[] = [];
 
   constructor(
     private readonly bus: Bus,
@@ -22,20 +22,22 @@ export class AccountExpiredListener implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.subscription = this.bus.subscribe(
-      vault.accountExpired,
-      (e) => {
-        this.accounts.setStatus(e.tenant_id, e.account_id, 'EXPIRED').catch((err: unknown) => {
-          // A deleted account has nothing to expire; anything else is worth an operator's look.
-          if (isVmcpError(err) && err.code === 'NOT_FOUND') return;
-          this.logger.error({ account_id: e.account_id, err: (err as Error).message }, 'could not mark the account EXPIRED');
-        });
-      },
-      { queue: 'policy' },
-    );
+    this.subscriptions = [
+      this.bus.subscribe(vault.accountExpired, (e) => this.expire(e.tenant_id, e.account_id), { queue: 'policy' }),
+      // A provider refused the credential itself (a revoked token, a changed password).
+      this.bus.subscribe(executor.credentialRefused, (e) => this.expire(e.tenant_id, e.account_id), { queue: 'policy' }),
+    ];
   }
 
   onModuleDestroy(): void {
-    this.subscription?.unsubscribe();
+    for (const s of this.subscriptions) s.unsubscribe();
+  }
+
+  private expire(tenantId: string, accountId: string): void {
+    this.accounts.setStatus(tenantId, accountId, 'EXPIRED').catch((err: unknown) => {
+      // A deleted account has nothing to expire; anything else is worth an operator's look.
+      if (isVmcpError(err) && err.code === 'NOT_FOUND') return;
+      this.logger.error({ account_id: accountId, err: (err as Error).message }, 'could not mark the account EXPIRED');
+    });
   }
 }

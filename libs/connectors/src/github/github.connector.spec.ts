@@ -29,11 +29,12 @@ function setup(options: { authType?: AuthType; baseUrl?: string; tokens?: string
     if (r.rejectedToken && tokens.length > 1 && tokens[0] === r.rejectedToken) tokens.shift();
     return { auth_type: authType, secret: { token: tokens[0]! } };
   });
-  const connector = new NativeConnector(github, { resolveCredential }, { retry: { baseDelayMs: 10, maxDelayMs: 20 }, maxResponseBytes: 64 * 1024 });
+  const onCredentialRefused = vi.fn();
+  const connector = new NativeConnector(github, { resolveCredential, onCredentialRefused }, { retry: { baseDelayMs: 10, maxDelayMs: 20 }, maxResponseBytes: 64 * 1024 });
   const ctx = { tenantId: 'ten_1', connection: connection(authType, options.baseUrl), accountId: 'ca_alice', grant: 'grant.jwt' };
   const call = (name: string, args: Record<string, unknown>, extra: { timeoutMs?: number; signal?: AbortSignal } = {}) =>
     connector.callTool(ctx, name, args, { timeoutMs: extra.timeoutMs ?? options.timeoutMs ?? 5000, ...(extra.signal ? { signal: extra.signal } : {}) });
-  return { connector, resolveCredential, call, ctx };
+  return { connector, resolveCredential, onCredentialRefused, call, ctx };
 }
 
 /** The result's structured content, after checking it against the tool's output schema and the JSON text block. */
@@ -308,9 +309,11 @@ describe('github connector: failures', () => {
   });
 
   it('a token refused again after the refresh asks the user to re-authorize', async () => {
-    const { call, resolveCredential } = setup({ authType: 'oauth2', tokens: ['gho_revoked_1111', 'gho_revoked_2222'] });
+    const { call, resolveCredential, onCredentialRefused } = setup({ authType: 'oauth2', tokens: ['gho_revoked_1111', 'gho_revoked_2222'] });
     const err = await vmcpError(call('github_get_issue', { owner: 'octocat', repo: 'Hello-World', issue_number: 1347 }));
     expect(err.code).toBe('ACCOUNT_NOT_ACTIVE');
+    // The account is reported, so policy marks it EXPIRED.
+    expect(onCredentialRefused).toHaveBeenCalledExactlyOnceWith({ tenantId: 'ten_1', connectionId: 'conn_gh', accountId: 'ca_alice' });
     expect(err.message).toMatch(/even after a refresh; the user must authorize the connection again/);
     expect(err.message).not.toContain('gho_revoked');
     expect(resolveCredential).toHaveBeenCalledTimes(2);
@@ -318,9 +321,10 @@ describe('github connector: failures', () => {
   });
 
   it('a refused personal access token is not refreshed', async () => {
-    const { call, resolveCredential } = setup({ tokens: ['ghp_wrong_token_9999'] });
+    const { call, resolveCredential, onCredentialRefused } = setup({ tokens: ['ghp_wrong_token_9999'] });
     const err = await vmcpError(call('github_create_issue', { owner: 'octocat', repo: 'Hello-World', title: 'x' }));
     expect(err).toMatchObject({ code: 'ACCOUNT_NOT_ACTIVE' });
+    expect(onCredentialRefused).toHaveBeenCalledTimes(1);
     expect(err.message).toMatch(/refused the connected account's credential/);
     expect(resolveCredential).toHaveBeenCalledTimes(1);
     expect(gh.requests).toHaveLength(1);

@@ -1,3 +1,4 @@
+import { CredentialRefusedError } from '../http/provider-errors.js';
 import { isVmcpError, VmcpError, type CallToolResult, type ToolDefinition } from '@vmcp/contracts';
 import { buildAuthHeaders, credentialStrings } from '../auth-headers.js';
 import type { CacheScope, CallToolOptions, Connector, ConnectorContext, ConnectorDeps, CredentialRequest, ResolvedCredential } from '../connector.js';
@@ -87,6 +88,11 @@ export class NativeConnector implements Connector {
       });
       return toToolResult(tool, await deadline.race(tool.run(args as never, client, { connection })));
     } catch (err) {
+      if (err instanceof CredentialRefusedError && ctx.accountId) {
+        // Drop what is held and let policy mark the account EXPIRED, so tools/list stops offering it.
+        this.forget({ accountId: ctx.accountId });
+        this.deps.onCredentialRefused?.({ tenantId: ctx.tenantId, connectionId: connection.id, accountId: ctx.accountId });
+      }
       return failureOutcome(err, failure);
     }
   }
