@@ -108,7 +108,11 @@ export class ProviderClient {
   }
 
   private requestOptions() {
-    return { signal: AbortSignal.timeout(this.options.timeoutMs), [oauth.allowInsecureRequests]: this.options.allowHttp };
+    return {
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+      [oauth.allowInsecureRequests]: this.options.allowHttp,
+      [oauth.customFetch]: fetchNormalizingTokenResponses,
+    };
   }
 
   private async run<T>(what: string, op: () => Promise<T>): Promise<T> {
@@ -118,6 +122,28 @@ export class ProviderClient {
       throw describe(what, err);
     }
   }
+}
+
+/**
+ * Some providers answer their token endpoint outside RFC 6749: Slack sends HTTP 200 with
+ * `{ok: false, error}` for a refusal and `token_type: "bot"` for a bot token. Such answers
+ * are rewritten to the standard form (an error as HTTP 400 `{error}`, a bot token as a
+ * bearer token) before oauth4webapi reads them; standard answers pass untouched.
+ */
+async function fetchNormalizingTokenResponses(url: string, init: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
+  if (response.status !== 200 || !/json/i.test(response.headers.get('content-type') ?? '')) return response;
+  const text = await response.text();
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return new Response(text, { status: response.status, headers: response.headers });
+  }
+  const headers = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+  if (body.ok === false) return new Response(JSON.stringify({ error: typeof body.error === 'string' ? body.error : 'invalid_request' }), { status: 400, headers });
+  if (body.token_type === 'bot') return new Response(JSON.stringify({ ...body, token_type: 'bearer' }), { status: 200, headers });
+  return new Response(text, { status: 200, headers });
 }
 
 function authFor(method: OAuthClient['token_endpoint_auth_method'], secret: string | undefined): oauth.ClientAuth {

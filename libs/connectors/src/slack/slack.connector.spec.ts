@@ -83,10 +83,10 @@ describe('slack connector: catalog', () => {
       auth_types: ['oauth2', 'bearer_token'],
       dynamic_tools: false,
       oauth: {
-        authorize_url: 'https://slack.com/oauth/v2/authorize',
+        authorize_url: 'https://slack.com/oauth/v2/authorize?user_scope=search%3Aread',
         token_url: 'https://slack.com/api/oauth.v2.access',
         revocation_url: 'https://slack.com/api/auth.revoke',
-        scopes: ['chat:write', 'channels:read', 'channels:history', 'users:read', 'search:read'],
+        scopes: ['chat:write', 'channels:read', 'channels:history', 'users:read'],
       },
     });
   });

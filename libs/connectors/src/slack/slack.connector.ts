@@ -19,10 +19,14 @@ export const slack = defineNativeConnector({
   auth_types: ['oauth2', 'bearer_token'],
   // api.slack.com/authentication/oauth-v2
   oauth: {
-    authorize_url: 'https://slack.com/oauth/v2/authorize',
+    // Bot scopes go in `scope`; search needs a user token, so its user scope is asked for
+    // separately (the vault keeps query parameters already in the authorize URL). The bot
+    // token is what the vault stores; search:read works with a bearer_token account holding
+    // a user token (xoxp-…).
+    authorize_url: 'https://slack.com/oauth/v2/authorize?user_scope=search%3Aread',
     token_url: 'https://slack.com/api/oauth.v2.access',
     revocation_url: 'https://slack.com/api/auth.revoke',
-    scopes: ['chat:write', 'channels:read', 'channels:history', 'users:read', 'search:read'],
+    scopes: ['chat:write', 'channels:read', 'channels:history', 'users:read'],
   },
   baseUrl: 'https://slack.com/api',
   http: {
