@@ -242,7 +242,9 @@ describe('audit trail under faults', () => {
     const ok = log.filter((c) => c.ok).length;
     const refused = log.length - ok;
     const summary = `${log.length} calls, ${ok} ok, ${refused} refused (${[...new Set(log.filter((c) => !c.ok).map((c) => `${c.error?.code}: ${c.error?.message}`))].join(' | ')}), ${entries.length} entries, ${received.size} effects`;
-    expect({ settled, strays, problems: problems.slice(0, 20), problemCount: problems.length }, summary).toEqual({ settled: true, strays: [], problems: [], problemCount: 0 });
+    // The message carries the first problems, so a failure in CI says what went wrong.
+    const detail = `${summary}; problems: ${problems.slice(0, 5).join(' || ') || 'none'}; strays: ${JSON.stringify(strays.slice(0, 3))}`;
+    expect({ settled, strays, problems: problems.slice(0, 20), problemCount: problems.length }, detail).toEqual({ settled: true, strays: [], problems: [], problemCount: 0 });
     // No execution id twice, and entries = successes + refusals that were recorded.
     expect(new Set(entries.map((e) => e.execution_id)).size).toBe(entries.length);
     expect(entries.filter((e) => e.status === 'SUCCESS').length).toBe(ok);

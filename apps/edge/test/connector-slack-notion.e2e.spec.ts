@@ -80,7 +80,7 @@ describe('slack and notion connectors end to end', () => {
       name: 'Slack',
       auth_types: ['oauth2', 'bearer_token'],
       dynamic_tools: false,
-      oauth: { authorize_url: 'https://slack.com/oauth/v2/authorize', token_url: 'https://slack.com/api/oauth.v2.access' },
+      oauth: { authorize_url: 'https://slack.com/oauth/v2/authorize?user_scope=search%3Aread', token_url: 'https://slack.com/api/oauth.v2.access' },
     });
     expect(connectors.connectors.find((c) => c.id === 'notion')).toMatchObject({ name: 'Notion', oauth: { token_url: 'https://api.notion.com/v1/oauth/token', scopes: [] } });
 

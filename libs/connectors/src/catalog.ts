@@ -1,5 +1,6 @@
 import type { AuthType, ConnectionSettingsInput, ToolDefinition } from '@vmcp/contracts';
 import { NATIVE_CONNECTORS } from './native-connectors.js';
+import { openapiConnectorInfo } from './openapi/openapi.catalog.js';
 
 /** What the catalog says about a connector, without its implementation. */
 export interface ConnectorInfo {
@@ -43,8 +44,8 @@ export const mcpConnectorInfo: ConnectorInfo = {
   },
 };
 
-/** Every connector this build ships: `mcp`, then the native ones (native-connectors.ts). */
-export const CONNECTORS: readonly ConnectorInfo[] = [mcpConnectorInfo, ...NATIVE_CONNECTORS.map((c) => c.info)];
+/** Every connector this build ships: `mcp`, `openapi`, then the native ones (native-connectors.ts). */
+export const CONNECTORS: readonly ConnectorInfo[] = [mcpConnectorInfo, openapiConnectorInfo, ...NATIVE_CONNECTORS.map((c) => c.info)];
 
 export function findConnector(id: string): ConnectorInfo | undefined {
   return CONNECTORS.find((c) => c.id === id);

@@ -9,5 +9,8 @@ export type { McpConnectorOptions } from './mcp/mcp.connector.js';
 export { NativeConnector } from './native/native.connector.js';
 export type { NativeConnectorOptions } from './native/native.connector.js';
 export { NATIVE_CONNECTORS } from './native-connectors.js';
+export { OpenApiConnector } from './openapi/openapi.connector.js';
+export type { OpenApiConnectorOptions } from './openapi/openapi.connector.js';
+export { openapiConnectorInfo } from './openapi/openapi.catalog.js';
 export type { NativeConnectorDefinition, NativeTool, ToolAnnotations } from './native/native-connector.definition.js';
 export type { RetryPolicy } from './http/retry.js';

@@ -86,6 +86,12 @@ export const OAuthSettings = z.strictObject({
   token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).optional(),
 });
 
+/**
+ * `settings.openapi`: an OpenAPI document or `{url}`. Any JSON object here, so that the
+ * openapi connector, which knows the format, says what is wrong with one.
+ */
+export const OpenApiSetting = z.record(z.string(), z.unknown());
+
 /** Connection settings as the tenant posts them. */
 export const ConnectionSettingsInput = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
@@ -93,6 +99,11 @@ export const ConnectionSettingsInput = z.strictObject({
   header_name: HeaderName.optional(),
   timeout_ms: z.number().int().min(100).max(300_000).optional(),
   oauth: OAuthSettings.optional(),
+  /**
+   * The `openapi` connector's API: an OpenAPI 3.0/3.1 document inline (a JSON object), or
+   * `{"url": "https://…/openapi.json"}` for the executor to fetch. The connector checks it.
+   */
+  openapi: OpenApiSetting.optional(),
 });
 export type ConnectionSettingsInput = z.infer<typeof ConnectionSettingsInput>;
 
@@ -114,6 +125,7 @@ export const ConnectionSettings = z.object({
       token_endpoint_auth_method: z.string().optional(),
     })
     .optional(),
+  openapi: OpenApiSetting.optional(),
 });
 export type ConnectionSettings = z.infer<typeof ConnectionSettings>;
 

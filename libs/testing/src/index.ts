@@ -28,6 +28,8 @@ export { startFakeGmail, type FakeGmail, type FakeGmailOptions } from './fake-pr
 export { startFakeJira, JIRA_USERS } from './fake-providers/jira.js';
 export type { FakeJira, FakeJiraOptions, JiraIssueRecord } from './fake-providers/jira.js';
 export { startFakeNotion, NOTION_PROJECTS_PAGE_ID, NOTION_TASKS_DATABASE_ID, type FakeNotion, type FakeNotionOptions, type NotionPageRecord } from './fake-providers/notion.js';
+export { startFakePetstore, type FakePetstore, type FakePetstoreOptions, type Pet } from './fake-providers/petstore.js';
+export { PETSTORE_OPENAPI } from './fake-providers/petstore-openapi.js';
 export { startFakeSalesforce } from './fake-providers/salesforce.js';
 export type { FakeSalesforce, FakeSalesforceOptions, SfRecord, SfValue } from './fake-providers/salesforce.js';
 export { startFakeSlack, type FakeSlack, type FakeSlackOptions, type SlackMessageRecord } from './fake-providers/slack.js';

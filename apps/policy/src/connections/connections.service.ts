@@ -51,6 +51,11 @@ function validate(connector: string, authType: AuthType, settings: ConnectionSet
   if (settings.base_url) stored.base_url = settings.base_url;
   if (settings.header_name) stored.header_name = settings.header_name;
   if (settings.timeout_ms) stored.timeout_ms = settings.timeout_ms;
+  if (settings.openapi) {
+    // It travels with every call of the connection: kept only where a connector reads it.
+    if (connector !== 'openapi') throw new VmcpError('INVALID_ARGUMENT', 'settings.openapi: only for the openapi connector');
+    stored.openapi = settings.openapi as NonNullable<StoredSettings['openapi']>;
+  }
   if (authType === 'oauth2') stored.oauth = oauthSettings(info, settings, clientSecretSet);
   else if (settings.oauth) throw new VmcpError('INVALID_ARGUMENT', 'settings.oauth: only for auth_type oauth2');
   return stored;

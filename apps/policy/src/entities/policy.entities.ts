@@ -23,11 +23,16 @@ export class ApiKeyEntity {
   @Column({ type: 'varchar', length: 40, nullable: true }) revoked_at!: string | null;
 }
 
+/** A JSON value as stored (TypeORM's partial-entity types cannot walk `unknown`). */
+type JsonValue = string | number | boolean | null | object;
+
 export interface StoredSettings {
   url?: string;
   base_url?: string;
   header_name?: string;
   timeout_ms?: number;
+  /** The openapi connector's document, or `{url}` of it (checked by the connector's validateSettings). */
+  openapi?: { [key: string]: JsonValue };
   /** OAuth client settings; the secret itself is in the vault, only whether one is set is here. */
   oauth?: {
     client_id: string;
