@@ -62,6 +62,8 @@ export interface ResolvedCredential {
   readonly secret: StaticAuth;
   /** When an OAuth access token stops working (RFC 3339); a session holding it is replaced before then. */
   readonly expires_at?: string | undefined;
+  /** The API base the provider named for this account (Salesforce's instance_url), used when the connection sets none. */
+  readonly base_url?: string | undefined;
 }
 
 /** What connectors need from their host: the vault, and a way to announce tool-list changes. */

@@ -26,8 +26,11 @@ export const resolveCredential = defineRpc({
     /** OAuth: the access token the provider just refused; the vault refreshes unless that already happened. */
     rejected_token: z.string().min(1).max(8192).optional(),
   }).strict(),
-  /** OAuth accounts resolve to their access token as `{token}`, with its expiry. */
-  reply: z.object({ auth_type: AuthType, secret: StaticAuth, expires_at: Timestamp.optional() }),
+  /**
+   * OAuth accounts resolve to their access token as `{token}`, with its expiry, and the API
+   * base the provider named for the account when it did (Salesforce's `instance_url`).
+   */
+  reply: z.object({ auth_type: AuthType, secret: StaticAuth, expires_at: Timestamp.optional(), base_url: z.url().max(2048).optional() }),
 });
 
 export const destroyCredential = defineRpc({

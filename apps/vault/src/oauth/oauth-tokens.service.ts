@@ -235,7 +235,12 @@ export class OAuthTokensService {
 }
 
 function resolved(tokens: TokenSet, expiresAt: string | null): Resolved {
-  return { auth_type: 'oauth2', secret: { token: tokens.access_token }, ...(expiresAt ? { expires_at: expiresAt } : {}) };
+  return {
+    auth_type: 'oauth2',
+    secret: { token: tokens.access_token },
+    ...(expiresAt ? { expires_at: expiresAt } : {}),
+    ...(tokens.instance_url ? { base_url: tokens.instance_url } : {}),
+  };
 }
 
 /** Constant-time comparison of two tokens, by digest so lengths do not leak either. */

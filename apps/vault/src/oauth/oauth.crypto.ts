@@ -10,6 +10,8 @@ export const TokenSet = z.strictObject({
   refresh_token: z.string().min(1).max(16_384).optional(),
   token_type: z.string().max(64),
   scope: z.string().max(4096).optional(),
+  /** The API base the provider named for this grant (Salesforce's `instance_url`). */
+  instance_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
 });
 export type TokenSet = z.infer<typeof TokenSet>;
 

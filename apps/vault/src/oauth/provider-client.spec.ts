@@ -56,4 +56,15 @@ describe('ProviderClient with a Slack-style token endpoint', () => {
     answers.push({ ok: false, error: 'invalid_grant' });
     expect(await client().refresh({ access_token: 'xoxb-old', refresh_token: 'xoxe-old', token_type: 'bearer' }).catch((e: unknown) => e)).toMatchObject({ kind: 'refused', oauthError: 'invalid_grant' });
   });
+
+  it("keeps Salesforce's instance_url (an https origin only) across refreshes", async () => {
+    answers.push({ access_token: '00Dxx!AQ0', token_type: 'Bearer', refresh_token: '5Aep8', instance_url: 'https://acme.my.salesforce.com', issued_at: '1700000000000' });
+    const first = await client().exchangeCode({ code: 'sf-code', state: 'state.sig' }, 'http://127.0.0.1:8080/oauth/callback', 'v'.repeat(43));
+    expect(first.tokens.instance_url).toBe('https://acme.my.salesforce.com');
+    // A refresh answer repeats it; one that does not keeps the known instance.
+    answers.push({ access_token: '00Dxx!AQ1', token_type: 'Bearer' });
+    expect((await client().refresh(first.tokens)).tokens).toMatchObject({ access_token: '00Dxx!AQ1', refresh_token: '5Aep8', instance_url: 'https://acme.my.salesforce.com' });
+    answers.push({ access_token: '00Dxx!AQ2', token_type: 'Bearer', instance_url: 'http://evil.example' });
+    expect((await client().refresh(first.tokens)).tokens.instance_url).toBe('https://acme.my.salesforce.com');
+  });
 });

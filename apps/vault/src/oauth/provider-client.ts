@@ -89,7 +89,7 @@ export class ProviderClient {
     if (!refreshToken) throw new ProviderError('refused', undefined, 'the provider issued no refresh token, so the access token cannot be renewed');
     return this.run('token refresh', async () => {
       const response = await oauth.refreshTokenGrantRequest(this.as, this.client, this.auth, refreshToken, this.requestOptions());
-      return issued(await oauth.processRefreshTokenResponse(this.as, this.client, response), refreshToken);
+      return issued(await oauth.processRefreshTokenResponse(this.as, this.client, response), refreshToken, current.instance_url);
     });
   }
 
@@ -152,17 +152,30 @@ function authFor(method: OAuthClient['token_endpoint_auth_method'], secret: stri
   return method === 'client_secret_post' ? oauth.ClientSecretPost(secret) : oauth.ClientSecretBasic(secret);
 }
 
-function issued(r: oauth.TokenEndpointResponse, previousRefreshToken: string | undefined): IssuedTokens {
+function issued(r: oauth.TokenEndpointResponse, previousRefreshToken: string | undefined, previousInstance?: string): IssuedTokens {
   const refreshToken = r.refresh_token ?? previousRefreshToken;
+  // Salesforce says where the org's API lives; other providers' answers have no such field.
+  const instance = instanceUrl(r.instance_url) ?? previousInstance;
   return {
     tokens: {
       access_token: r.access_token,
       ...(refreshToken ? { refresh_token: refreshToken } : {}),
       token_type: r.token_type,
       ...(r.scope ? { scope: r.scope } : {}),
+      ...(instance ? { instance_url: instance } : {}),
     },
     expiresAt: typeof r.expires_in === 'number' ? new Date(Date.now() + r.expires_in * 1000) : undefined,
   };
+}
+
+/** An https (or loopback http) origin, or undefined: what a token answer may name as the account's API base. */
+function instanceUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return undefined;
+  if (url.username || url.password) return undefined;
+  return url.origin;
 }
 
 // Error codes of RFC 6749 §5.2 that mean the client, not the grant, is wrong.

@@ -32,6 +32,8 @@ interface HeldCredential {
   /** The OAuth access token, to name it when the provider refuses it. */
   readonly token: string | undefined;
   readonly expiresAt: number | undefined;
+  /** The account's API base from the vault, if the provider named one. */
+  readonly baseUrl: string | undefined;
   lastUsed: number;
 }
 
@@ -77,8 +79,8 @@ export class NativeConnector implements Connector {
     const maxResponseBytes = this.options.maxResponseBytes ?? http.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const failure = { provider: http.provider, connectionName: connection.name, authType: connection.auth_type, tool, maxResponseBytes };
     try {
-      const baseUrl = this.baseUrl(ctx);
       const credential = await this.credential(ctx, deadline);
+      const baseUrl = this.baseUrl(ctx, credential.accountBaseUrl());
       const client = new ProviderHttpClient({
         baseUrl,
         config: { ...http, maxResponseBytes, retry: { ...http.retry, ...this.options.retry } },
@@ -110,10 +112,11 @@ export class NativeConnector implements Connector {
     this.held.clear();
   }
 
-  private baseUrl(ctx: ConnectorContext): URL {
+  /** The connection's base URL, else the one the provider named for the account, else the connector's. */
+  private baseUrl(ctx: ConnectorContext, accountBaseUrl: string | undefined): URL {
     const { connection } = ctx;
     const configured = this.definition.baseUrl;
-    const raw = connection.settings.base_url ?? (typeof configured === 'string' ? configured : configured(connection));
+    const raw = connection.settings.base_url ?? accountBaseUrl ?? (typeof configured === 'string' ? configured : configured(connection));
     if (!raw) throw new VmcpError('FAILED_PRECONDITION', `connection "${connection.name}" needs settings.base_url`);
     try {
       return parseBaseUrl(raw);
@@ -127,9 +130,9 @@ export class NativeConnector implements Connector {
    * once for another: an OAuth token is refreshed (the vault is told which token was
    * refused); a held static credential is read again in case it was replaced.
    */
-  private async credential(ctx: ConnectorContext, deadline: Deadline): Promise<RequestCredential> {
+  private async credential(ctx: ConnectorContext, deadline: Deadline): Promise<RequestCredential & { accountBaseUrl(): string | undefined }> {
     const { connection } = ctx;
-    if (connection.auth_type === 'none') return { headers: () => ({}), secrets: () => [], refused: async () => false };
+    if (connection.auth_type === 'none') return { headers: () => ({}), secrets: () => [], refused: async () => false, accountBaseUrl: () => undefined };
     if (!ctx.accountId || !ctx.grant) throw new VmcpError('ACCOUNT_NOT_ACTIVE', `connection "${connection.name}" needs a connected account`);
     const account: CredentialRequest = { tenantId: ctx.tenantId, accountId: ctx.accountId, grant: ctx.grant };
     const key = JSON.stringify([ctx.tenantId, connection.id, ctx.accountId, connection.auth_type, connection.settings.header_name ?? null]);
@@ -139,6 +142,7 @@ export class NativeConnector implements Connector {
     const seen = new Set(current.secrets);
     return {
       headers: () => current.headers,
+      accountBaseUrl: () => current.baseUrl,
       secrets: () => [...seen],
       refused: async () => {
         if (this.held.get(key) === current) this.held.delete(key);
@@ -198,6 +202,7 @@ export class NativeConnector implements Connector {
       secrets: credentialStrings(resolved.secret, headers),
       token: connection.auth_type === 'oauth2' && 'token' in resolved.secret ? resolved.secret.token : undefined,
       expiresAt: resolved.expires_at ? Date.parse(resolved.expires_at) : undefined,
+      baseUrl: resolved.base_url,
       lastUsed: Date.now(),
     };
     this.hold(key, held);

@@ -17,15 +17,15 @@ const EDGE = '001D000000IRFmaIAH';
 
 let sf: FakeSalesforce;
 
-function setup(options: { authType?: AuthType; tokens?: string[] } = {}) {
+function setup(options: { authType?: AuthType; tokens?: string[]; instanceFromToken?: boolean } = {}) {
   const authType = options.authType ?? 'bearer_token';
   const tokens = [...(options.tokens ?? [TOKEN])];
   const resolveCredential = vi.fn(async (r: CredentialRequest): Promise<ResolvedCredential> => {
     if (r.rejectedToken && tokens.length > 1 && tokens[0] === r.rejectedToken) tokens.shift();
-    return { auth_type: authType, secret: { token: tokens[0]! } };
+    return { auth_type: authType, secret: { token: tokens[0]! }, ...(options.instanceFromToken ? { base_url: sf.url } : {}) };
   });
   const connector = new NativeConnector(salesforce, { resolveCredential }, { retry: { baseDelayMs: 10, maxDelayMs: 20 } });
-  const connection: ConnectionTarget = { id: 'conn_sf', name: 'crm', connector: 'salesforce', auth_type: authType, settings: { base_url: sf.url } };
+  const connection: ConnectionTarget = { id: 'conn_sf', name: 'crm', connector: 'salesforce', auth_type: authType, settings: options.instanceFromToken ? {} : { base_url: sf.url } };
   const ctx = { tenantId: 'ten_1', connection, accountId: 'ca_ana', grant: 'grant.jwt' };
   const call = (name: string, args: Record<string, unknown>) => connector.callTool(ctx, name, args, { timeoutMs: 5000 });
   return { resolveCredential, call, connector };
@@ -91,7 +91,8 @@ describe('salesforce connector: catalog', () => {
   });
 
   it('requires the instance URL in settings.base_url, without a path', () => {
-    expect(salesforce.info.validateSettings({}, 'oauth2')).toMatch(/settings.base_url is required for connector salesforce: the org's instance URL/);
+    // OAuth accounts take the instance from the token answer (instance_url, via the vault).
+    expect(salesforce.info.validateSettings({}, 'oauth2')).toBeUndefined();
     expect(salesforce.info.validateSettings({}, 'bearer_token')).toMatch(/settings.base_url is required/);
     expect(salesforce.info.validateSettings({ base_url: 'https://acme.my.salesforce.com' }, 'bearer_token')).toBeUndefined();
     expect(salesforce.info.validateSettings({ base_url: 'https://acme.my.salesforce.com/services/data' }, 'bearer_token')).toMatch(/has no path/);
@@ -255,4 +256,11 @@ describe('salesforce connector: failures', () => {
     expect(structured('salesforce_update_record', await call('salesforce_update_record', { sobject: 'Account', id: EDGE, fields: { Phone: '(512) 757-6000' } })).updated).toBe(true);
     expect(sf.requests.map((r) => r.method)).toEqual(['PATCH', 'PATCH']);
   });
+
+it("an OAuth account without settings.base_url reaches the instance Salesforce named in its token answer", async () => {
+  const { call } = setup({ authType: 'oauth2', instanceFromToken: true });
+  const result = await call('salesforce_query', { q: 'SELECT Id, Name FROM Account LIMIT 1' });
+  expect(result.isError).toBeUndefined();
+  expect(sf.requests.at(-1)).toMatchObject({ method: 'GET', path: expect.stringMatching(/^\/services\/data\/v\d+\.\d\/query$/) });
+});
 });

@@ -48,10 +48,11 @@ export const salesforce = defineNativeConnector({
     errorMessage: salesforceErrorMessage,
   },
   tools: [query, getRecord, createRecord, updateRecord],
-  validateSettings(settings) {
-    if (!settings.base_url) return INSTANCE_REQUIRED;
+  validateSettings(settings, authType) {
+    // OAuth accounts learn their instance from Salesforce's token answer (instance_url).
+    if (!settings.base_url && authType !== 'oauth2') return INSTANCE_REQUIRED;
     // Paths (and nextRecordsUrl links) start at the instance's root.
-    if (URL.canParse(settings.base_url) && new URL(settings.base_url).pathname !== '/') return 'settings.base_url: the instance URL has no path, e.g. https://MyDomainName.my.salesforce.com';
+    if (settings.base_url && URL.canParse(settings.base_url) && new URL(settings.base_url).pathname !== '/') return 'settings.base_url: the instance URL has no path, e.g. https://MyDomainName.my.salesforce.com';
     return undefined;
   },
 });
