@@ -79,6 +79,9 @@ export class NativeConnector implements Connector {
     const maxResponseBytes = this.options.maxResponseBytes ?? http.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const failure = { provider: http.provider, connectionName: connection.name, authType: connection.auth_type, tool, maxResponseBytes };
     try {
+      // Only an OAuth account can bring its own API base (Salesforce's instance_url): for any
+      // other, a connection without one fails before the vault is asked.
+      if (connection.auth_type !== 'oauth2') this.baseUrl(ctx, undefined);
       const credential = await this.credential(ctx, deadline);
       const baseUrl = this.baseUrl(ctx, credential.accountBaseUrl());
       const client = new ProviderHttpClient({
