@@ -1,15 +1,10 @@
-import { isVmcpError, type AuthType, type CallToolResult, type ConnectionTarget } from '@vmcp/contracts';
+import type { AuthType, CallToolResult, ConnectionTarget } from '@vmcp/contracts';
 import { startFakeGitHub, type FakeGitHub } from '@vmcp/testing';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CredentialRequest, ResolvedCredential } from '../connector.js';
 import { NativeConnector } from '../native/native.connector.js';
+import { ajv, errorText, structuredResult, vmcpError } from '../native/native-spec.fixture.js';
 import { github } from './github.connector.js';
-
-const require = createRequire(import.meta.url);
-const Ajv2020 = (require('ajv/dist/2020') as { default: typeof import('ajv/dist/2020.js').default }).default;
-const addFormats = (require('ajv-formats') as { default: typeof import('ajv-formats').default }).default;
-const ajv = addFormats(new Ajv2020({ strict: true, allErrors: true }));
 
 const TOKEN = 'ghp_fixture_token_0001';
 const REFRESHED = 'gho_refreshed_token_0002';
@@ -37,30 +32,7 @@ function setup(options: { authType?: AuthType; baseUrl?: string; tokens?: string
   return { connector, resolveCredential, onCredentialRefused, call, ctx };
 }
 
-/** The result's structured content, after checking it against the tool's output schema and the JSON text block. */
-function structured(name: string, result: CallToolResult): Record<string, unknown> {
-  expect(result.isError).toBeUndefined();
-  const tool = github.tool(name)!;
-  const validate = ajv.compile(tool.outputSchema!);
-  const content = result.structuredContent as Record<string, unknown>;
-  expect(validate(content), JSON.stringify(validate.errors)).toBe(true);
-  expect(result.content).toEqual([{ type: 'text', text: JSON.stringify(content) }]);
-  return content;
-}
-
-function errorText(result: CallToolResult): string {
-  expect(result.isError).toBe(true);
-  return (result.content as Array<{ text: string }>)[0]!.text;
-}
-
-async function vmcpError(p: Promise<unknown>) {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isVmcpError(err), String(err)).toBe(true);
-  return err as { code: string; message: string };
-}
+const structured = (name: string, result: CallToolResult) => structuredResult(github, name, result);
 
 const GITHUB_HEADERS = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'user-agent': 'vmcp', authorization: `Bearer ${TOKEN}` };
 

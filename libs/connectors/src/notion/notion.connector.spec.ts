@@ -1,15 +1,10 @@
-import { isVmcpError, type AuthType, type CallToolResult, type ConnectionTarget } from '@vmcp/contracts';
+import type { AuthType, CallToolResult, ConnectionTarget } from '@vmcp/contracts';
 import { NOTION_PROJECTS_PAGE_ID, NOTION_TASKS_DATABASE_ID, startFakeNotion, type FakeNotion } from '@vmcp/testing';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CredentialRequest, ResolvedCredential } from '../connector.js';
 import { NativeConnector } from '../native/native.connector.js';
+import { ajv, errorText, structuredResult, vmcpError } from '../native/native-spec.fixture.js';
 import { notion } from './notion.connector.js';
-
-const require = createRequire(import.meta.url);
-const Ajv2020 = (require('ajv/dist/2020') as { default: typeof import('ajv/dist/2020.js').default }).default;
-const addFormats = (require('ajv-formats') as { default: typeof import('ajv-formats').default }).default;
-const ajv = addFormats(new Ajv2020({ strict: true, allErrors: true }));
 
 const TOKEN = 'ntn_fixture_token_0001';
 const REFRESHED = 'ntn_refreshed_token_0002';
@@ -31,28 +26,7 @@ function setup(options: { authType?: AuthType; tokens?: string[] } = {}) {
   return { connector, resolveCredential, call };
 }
 
-function structured(name: string, result: CallToolResult): Record<string, unknown> {
-  expect(result.isError, JSON.stringify(result.content)).toBeUndefined();
-  const validate = ajv.compile(notion.tool(name)!.outputSchema!);
-  const content = result.structuredContent as Record<string, unknown>;
-  expect(validate(content), JSON.stringify(validate.errors)).toBe(true);
-  expect(result.content).toEqual([{ type: 'text', text: JSON.stringify(content) }]);
-  return content;
-}
-
-function errorText(result: CallToolResult): string {
-  expect(result.isError).toBe(true);
-  return (result.content as Array<{ text: string }>)[0]!.text;
-}
-
-async function vmcpError(p: Promise<unknown>) {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isVmcpError(err), String(err)).toBe(true);
-  return err as { code: string; message: string };
-}
+const structured = (name: string, result: CallToolResult) => structuredResult(notion, name, result);
 
 const HEADERS = { authorization: `Bearer ${TOKEN}`, 'notion-version': '2022-06-28', accept: 'application/json' };
 
