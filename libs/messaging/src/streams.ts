@@ -1,5 +1,55 @@
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { context, propagation } from '@opentelemetry/api';
+import { VmcpError } from '@vmcp/contracts';
 import type { Bus } from './bus.js';
+
+/** How long JetStream remembers message ids to drop re-published duplicates. */
+const DUPLICATE_WINDOW_NS = 2 * 60 * 1_000_000_000;
+/** A publish waits this long for JetStream's acknowledgement (an audit "started" record holds up its call). */
+const PUBLISH_TIMEOUT_MS = 2000;
+
+const clients = new WeakMap<Bus, JetStreamClient>();
+
+function jsFor(bus: Bus): JetStreamClient {
+  let js = clients.get(bus);
+  if (!js) {
+    js = jetstream(bus.connection, { timeout: PUBLISH_TIMEOUT_MS });
+    clients.set(bus, js);
+  }
+  return js;
+}
+
+/**
+ * Creates a file-backed, limits-retention stream over `subjects` with a duplicate window,
+ * or brings an existing one to that configuration.
+ */
+export async function ensureStream(bus: Bus, name: string, subjects: string[], limits: { max_age?: number } = {}): Promise<void> {
+  const jsm = await jetstreamManager(bus.connection);
+  const config = { subjects, storage: StorageType.File, retention: RetentionPolicy.Limits, duplicate_window: DUPLICATE_WINDOW_NS, ...limits };
+  try {
+    await jsm.streams.info(name);
+    await jsm.streams.update(name, config);
+  } catch (err) {
+    if (!/not found/i.test((err as Error).message)) throw err;
+    await jsm.streams.add({ name, ...config });
+  }
+}
+
+/**
+ * Publishes one message and resolves once `stream` has stored it. `msgId` makes a
+ * re-publish within the duplicate window a no-op, so retries are safe. The message carries
+ * the current trace context. A failure is UNAVAILABLE, its message starting with `unavailable`.
+ */
+export async function publishToStream(bus: Bus, m: { stream: string; subject: string; data: unknown; msgId: string; unavailable: string }): Promise<void> {
+  const h = natsHeaders();
+  propagation.inject(context.active(), h, { set: (carrier, k, v) => carrier.set(k, v) });
+  try {
+    await jsFor(bus).publish(m.subject, JSON.stringify(m.data), { msgID: m.msgId, headers: h, expect: { streamName: m.stream }, timeout: PUBLISH_TIMEOUT_MS });
+  } catch (err) {
+    throw new VmcpError('UNAVAILABLE', `${m.unavailable}: ${(err as Error).message.slice(0, 200)}`);
+  }
+}
 
 const managers = new WeakMap<Bus, JetStreamManager>();
 
