@@ -9,6 +9,7 @@ import { metrics, type Logger } from '@vmcp/telemetry';
 import { fromColumns, toColumns } from '../crypto/aes-gcm.crypto.js';
 import { CredentialEntity } from '../credentials/credential.entity.js';
 import { storedCredentialBinding, undecryptableCredential } from '../credentials/credential.crypto.js';
+import { upsertCredential } from '../credentials/upsert-credential.js';
 import { DataKeysService } from '../keys/data-keys.service.js';
 import { OAuthClientsService } from './oauth-clients.service.js';
 import { openTokenSet, sealTokenSet, type TokenSet } from './oauth.crypto.js';
@@ -59,15 +60,7 @@ export class OAuthTokensService {
       refused_at: null,
       updated_at: now,
     };
-    const repo = this.ds.getRepository(CredentialEntity);
-    const mine = { account_id: accountId, tenant_id: tenantId };
-    if (((await repo.update(mine, changes)).affected ?? 0) > 0) return;
-    try {
-      await repo.insert({ ...mine, ...changes, created_at: now });
-    } catch (err) {
-      // A concurrent authorization of the same account inserted first: this one is newer.
-      if (((await repo.update(mine, changes)).affected ?? 0) === 0) throw err;
-    }
+    await upsertCredential(this.ds, tenantId, accountId, changes, now);
   }
 
   /**
