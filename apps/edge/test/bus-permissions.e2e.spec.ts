@@ -56,6 +56,12 @@ describe('least privilege on the bus', () => {
     const client = await connectAgent(cfg.config.mcp_server_url, tok.token);
     expect(textOf(await client.callTool({ name: 'whoami', arguments: {} }))).toContain('Bearer pat-secret');
     await client.close();
+    // execute_tool both ways: through the config, and by connection (its own policy subject).
+    for (const scope of [{ config_id: cfg.config.id }, { connection_name: 'up' }]) {
+      const r = await t.post<{ successful: boolean; data: unknown }>('/api/v1/execute_tool', { tool_name: 'whoami', identifier: 'pat', ...scope });
+      expect(r.status, JSON.stringify(scope)).toBe(200);
+      expect(JSON.stringify(r.body.data)).toContain('Bearer pat-secret');
+    }
   });
 
   it('refuses the edge a plaintext credential, and the executor a session token', async () => {

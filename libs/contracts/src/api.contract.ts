@@ -13,7 +13,7 @@ import {
   Tenant,
 } from './common.js';
 import { ErrorReply } from './errors.js';
-import { ApiKeyId, ConfigId, TenantId, TokenId } from './ids.js';
+import { ApiKeyId, ConfigId, ExecutionId, TenantId, TokenId } from './ids.js';
 import { ConfigAccountState, ConfigInput } from './policy.contract.js';
 import { KeyRotation, KeyRotationScope, KeyRotationStatus } from './vault-keys.contract.js';
 import { SigningSecret, Webhook, WebhookInput } from './webhooks.contract.js';
@@ -79,6 +79,39 @@ export const ListAccountsQuery = z.strictObject({
   ...PageRequest.shape,
 });
 export const ScopedToolsQuery = z.strictObject({ config_id: ConfigId, identifier: Identifier });
+/**
+ * One tool call for a user, outside MCP. `config_id`: the tool as that config exposes it
+ * (its names, its scope); `connection_name`: the connector's own tool name on that
+ * connection, for a tenant backend that needs no config. Exactly one of the two.
+ */
+export const ExecuteToolBody = z
+  .strictObject({
+    tool_name: z.string().min(1).max(256),
+    params: z.record(z.string(), z.unknown()).default({}),
+    identifier: Identifier,
+    config_id: ConfigId.optional(),
+    connection_name: Name.optional(),
+    /** Groups the calls of one agent run in the audit log (`tool_call_logs?agent_run_id=`). */
+    agent_run_id: z.string().min(1).max(255).optional(),
+  })
+  .refine((b) => (b.config_id === undefined) !== (b.connection_name === undefined), {
+    message: 'give exactly one of config_id and connection_name',
+    path: ['config_id'],
+  });
+/**
+ * The tool's result: `data` is its structured content, else its text parsed as JSON when
+ * it is JSON, else its text; `content` the MCP content blocks as the tool returned them.
+ * A tool that ran and reported an error is `successful: false` with its text in `error`
+ * (HTTP 200, as an MCP client would see it); a call that was refused or could not run is
+ * an API error instead.
+ */
+export const ExecuteToolReply = z.object({
+  execution_id: ExecutionId,
+  successful: z.boolean(),
+  data: z.unknown(),
+  error: z.string().nullable(),
+  content: z.array(z.looseObject({ type: z.string() })),
+});
 export const ToolsQuery = z.strictObject({ connector: z.string().max(64).optional() });
 /** `include=tools` adds each connector's static tool definitions (none for `mcp`, whose tools are discovered). */
 export const ConnectorsQuery = z.strictObject({ include: z.literal('tools').optional() });
@@ -164,6 +197,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'post', path: '/api/v1/mcp/configs/{config_id}/connected_accounts', summary: "An identifier's account state per connection of a config", tag: 'mcp_configs', auth: 'tenant', body: ConfigAccountsBody, response: z.object({ connected_accounts: z.array(ConfigAccountState.extend({ authentication_link: z.string().optional(), authentication_link_expires_at: z.string().optional() })) }), status: 200 },
   { method: 'get', path: '/api/v1/tools', summary: "The catalog's tool definitions", tag: 'tools', auth: 'tenant', query: ToolsQuery, response: z.object({ tools: z.array(ApiToolDefinition) }), status: 200 },
   { method: 'get', path: '/api/v1/tools/scoped', summary: "What an identifier's agent would see through a config", tag: 'tools', auth: 'tenant', query: ScopedToolsQuery, response: z.object({ tools: z.array(ApiToolDefinition) }), status: 200 },
+  { method: 'post', path: '/api/v1/execute_tool', summary: 'Run one tool for an identifier through the same policy, vault and audit path as an MCP call', tag: 'tools', auth: 'tenant', body: ExecuteToolBody, response: ExecuteToolReply, status: 200 },
   { method: 'get', path: '/api/v1/tool_call_logs', summary: 'Audit entries, newest first', tag: 'audit', auth: 'tenant', query: ListLogsQuery, response: list('tool_call_logs', ToolCallLog), status: 200 },
   { method: 'get', path: '/api/v1/tool_call_logs/export', summary: 'Audit entries matching the filters as NDJSON, newest first, streamed', tag: 'audit', auth: 'tenant', query: ExportLogsQuery, response: ToolCallLog, status: 200, produces: 'application/x-ndjson' },
   { method: 'get', path: '/api/v1/tool_call_logs/{execution_id}', summary: 'One audit entry', tag: 'audit', auth: 'tenant', response: z.object({ tool_call_log: ToolCallLog }), status: 200 },

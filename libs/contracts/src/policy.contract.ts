@@ -254,7 +254,8 @@ export type DenyReason = z.infer<typeof DenyReason>;
 
 /** Facts about the call that the audit entry records, known as far as policy got. */
 export const CallContext = z.object({
-  config_id: ConfigId,
+  /** Null for a call by connection (execute_tool without a config). */
+  config_id: ConfigId.nullable(),
   connection_name: Name.nullable(),
   connector: z.string().nullable(),
   connected_account_id: AccountId.nullable(),
@@ -290,6 +291,21 @@ export const decide = defineRpc({
     tool_name: z.string().min(1).max(256),
     arguments: z.record(z.string(), z.unknown()).default({}),
   }),
+  reply: Decision,
+});
+
+/**
+ * A tenant backend's call by connection (execute_tool with `connection_name`): any tool of
+ * that connection's catalog, under the identifier's account; no config, no prefix.
+ */
+export const decideByConnection = defineRpc({
+  subject: 'vmcp.policy.v1.decide_connection',
+  request: TenantScoped.extend({
+    connection_name: Name,
+    identifier: Identifier,
+    tool_name: z.string().min(1).max(256),
+    arguments: z.record(z.string(), z.unknown()).default({}),
+  }).strict(),
   reply: Decision,
 });
 

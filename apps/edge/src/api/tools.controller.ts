@@ -1,10 +1,12 @@
-import { Controller, Get, Req } from '@nestjs/common';
-import { api, policy, VmcpError, type ScopedTool, type ToolDefinition } from '@vmcp/contracts';
+import { Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { api, policy, VmcpError, type CallToolResult, type ScopedTool, type ToolDefinition } from '@vmcp/contracts';
 import { CONNECTORS, findConnector, type ConnectorInfo } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
 import type { Request } from 'express';
+import type { z } from 'zod';
 import { ApiPrincipalResolver } from '../auth/api-principal.js';
-import { parseQuery } from '../http/body.js';
+import { parseBody, parseQuery } from '../http/body.js';
+import { ToolCallService } from '../mcp/tool-call.service.js';
 
 function toApiTool(t: ScopedTool) {
   return { ...catalogTool(t.connector, t.definition, t.name), connection_name: t.connection_name };
@@ -34,6 +36,7 @@ export class ToolsController {
   constructor(
     private readonly auth: ApiPrincipalResolver,
     private readonly bus: Bus,
+    private readonly calls: ToolCallService,
   ) {}
 
   /** The static catalog; the `mcp` connector's tools are discovered per connection instead. */
@@ -56,5 +59,47 @@ export class ToolsController {
     const { config_id, identifier } = parseQuery(api.ScopedToolsQuery, req);
     const { tools } = await this.bus.request(policy.scopedTools, { tenant_id, config_id, identifier });
     return { tools: tools.map(toApiTool) };
+  }
+
+  /** The same call as an MCP tools/call (policy, vault, audit), answered as plain JSON. */
+  @Post('execute_tool')
+  @HttpCode(200)
+  async execute(@Req() req: Request): Promise<z.output<typeof api.ExecuteToolReply>> {
+    const tenant_id = await this.auth.tenant(req);
+    const body = parseBody(api.ExecuteToolBody, req);
+    const { identifier, config_id, connection_name = '' } = body;
+    const { executionId, result } = await this.calls.call({
+      // The body schema lets exactly one of config_id and connection_name through.
+      principal: config_id ? { tenant_id, config_id, identifier } : { tenant_id, connection_name, identifier },
+      toolName: body.tool_name,
+      arguments: body.params,
+      source: 'api',
+      agentRunId: body.agent_run_id ?? null,
+    });
+    return executeReply(executionId, result);
+  }
+}
+
+/**
+ * `data` is what a function-calling framework wants back: the structured content, else
+ * the text as JSON when it is JSON, else the text. An error result keeps its text in
+ * `error`, as the agent would have read it over MCP.
+ */
+export function executeReply(executionId: string, result: CallToolResult): z.output<typeof api.ExecuteToolReply> {
+  const text = result.content
+    .flatMap((block) => (block.type === 'text' && typeof block.text === 'string' ? [block.text] : []))
+    .join('\n');
+  if (result.isError) {
+    return { execution_id: executionId, successful: false, data: null, error: text || 'the tool reported an error', content: result.content };
+  }
+  return { execution_id: executionId, successful: true, data: result.structuredContent ?? jsonOrText(text), error: null, content: result.content };
+}
+
+function jsonOrText(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }

@@ -18,8 +18,16 @@ import { tracer, type Logger } from '@vmcp/telemetry';
 import { argumentsFields, resultFields } from './audit-payloads.js';
 import { ToolCallMeter } from './tool-call.meter.js';
 
+/** A tenant backend's call by connection (execute_tool with `connection_name`): no config. */
+export interface ConnectionPrincipal {
+  readonly tenant_id: string;
+  readonly connection_name: string;
+  readonly identifier: string;
+}
+
 export interface CallRequest {
-  readonly principal: SessionPrincipal;
+  /** Through a config (MCP, or execute_tool with `config_id`), or straight on one connection. */
+  readonly principal: SessionPrincipal | ConnectionPrincipal;
   readonly toolName: string;
   readonly arguments: Record<string, unknown>;
   readonly source: 'mcp' | 'api';
@@ -29,6 +37,10 @@ export interface CallRequest {
 export interface CallOutcome {
   readonly executionId: string;
   readonly result: CallToolResult;
+}
+
+function byConfig(p: SessionPrincipal | ConnectionPrincipal): p is SessionPrincipal {
+  return 'config_id' in p;
 }
 
 /** Extra time the edge waits beyond the tool's own deadline, for the executor's reply to arrive. */
@@ -82,8 +94,8 @@ export class ToolCallService implements OnApplicationShutdown {
     const facts = (context: CallContext | null) => ({
       execution_id: executionId,
       tenant_id: req.principal.tenant_id,
-      config_id: context?.config_id ?? req.principal.config_id,
-      connection_name: context?.connection_name ?? null,
+      config_id: context ? context.config_id : byConfig(req.principal) ? req.principal.config_id : null,
+      connection_name: context?.connection_name ?? (byConfig(req.principal) ? null : req.principal.connection_name),
       connector: context?.connector ?? null,
       connected_account_id: context?.connected_account_id ?? null,
       identifier: req.principal.identifier,
@@ -95,13 +107,13 @@ export class ToolCallService implements OnApplicationShutdown {
 
     let decision;
     try {
+      const { principal } = req;
+      const call = { tool_name: req.toolName, arguments: req.arguments };
       decision = await meter.hop(
         'decide',
-        this.bus.request(policy.decide, {
-          ...req.principal,
-          tool_name: req.toolName,
-          arguments: req.arguments,
-        }),
+        byConfig(principal)
+          ? this.bus.request(policy.decide, { ...principal, ...call })
+          : this.bus.request(policy.decideByConnection, { ...principal, ...call }),
       );
     } catch (err) {
       // Fail closed: without an allow decision there is no call, and the refusal is recorded.

@@ -23,6 +23,13 @@ export class ScopeController {
     return serveRpc(policy.decide, data, ctx, ({ tool_name, arguments: args, ...principal }) => this.scope.decide(principal, tool_name, args));
   }
 
+  @MessagePattern(policy.decideByConnection.subject)
+  decideByConnection(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
+    return serveRpc(policy.decideByConnection, data, ctx, ({ tenant_id, connection_name, identifier, tool_name, arguments: args }) =>
+      this.scope.decideByConnection(tenant_id, connection_name, identifier, tool_name, args),
+    );
+  }
+
   @MessagePattern(ping.policy.subject)
   ping(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
     return serveRpc(ping.policy, data, ctx, async () => ({ service: 'policy' as const, ready: await pingDataSource(this.ds), version: VMCP_VERSION }));

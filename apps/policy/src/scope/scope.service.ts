@@ -6,7 +6,7 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { toTarget } from '../connections/connections.service.js';
 import { ConnectionsService } from '../connections/connections.service.js';
 import { ConfigsService } from '../configs/configs.service.js';
-import type { ConnectionEntity } from '../entities/policy.entities.js';
+import type { AccountEntity, ConnectionEntity } from '../entities/policy.entities.js';
 import { TokensService } from '../tokens/tokens.service.js';
 import { CredentialGrantsService } from '../grants/credential-grants.service.js';
 import { ArgumentValidator } from './argument-validator.js';
@@ -95,23 +95,58 @@ export class ScopeService {
         inactive ??= here;
         continue;
       }
-      const catalog = await this.catalog.tools(p.tenant_id, toTarget(m.connection), account.id);
-      const definition = catalog.find((t) => t.name === upstreamName);
-      if (!definition) continue;
-      const problem = this.validator.check(definition.inputSchema, args);
-      if (problem) return { decision: 'deny', context: here, reason: 'INVALID_ARGUMENT', message: `invalid arguments for ${toolName}: ${problem}` };
-      return {
-        decision: 'allow',
-        context: here,
-        connection: toTarget(m.connection),
-        connected_account_id: account.id,
-        upstream_tool_name: upstreamName,
-        grant: await this.grants.sign(p.tenant_id, account.id, 'call'),
-      };
+      const decision = await this.decideOn(p.tenant_id, m.connection, account, here, toolName, upstreamName, args);
+      if (decision) return decision;
     }
     if (inactive) {
       return { decision: 'deny', context: inactive, reason: 'ACCOUNT_NOT_ACTIVE', message: `no active connected account on connection "${inactive.connection_name}"` };
     }
     return { decision: 'deny', context, ...toolNotFound(toolName) };
+  }
+
+  /**
+   * A tenant backend's call by connection: any tool of that connection's catalog under
+   * the identifier's account, checked the same way (account, catalog, arguments, grant).
+   * An unknown connection is NOT_FOUND, which the edge records as a refused call.
+   */
+  async decideByConnection(tenantId: string, connectionName: string, identifier: string, toolName: string, args: Record<string, unknown>): Promise<Decision> {
+    const connection = await this.connections.byName(tenantId, connectionName);
+    const account = await this.accounts.usable(tenantId, connection, identifier);
+    const context: CallContext = {
+      config_id: null,
+      connection_name: connection.name,
+      connector: connection.connector,
+      connected_account_id: account?.id ?? null,
+      capture_payloads: false,
+    };
+    if (!account) {
+      return { decision: 'deny', context, reason: 'ACCOUNT_NOT_ACTIVE', message: `no active connected account on connection "${connection.name}"` };
+    }
+    return (await this.decideOn(tenantId, connection, account, context, toolName, toolName, args)) ?? { decision: 'deny', context, ...toolNotFound(toolName) };
+  }
+
+  /** Allow (with a grant) or deny for invalid arguments when the connection's catalog has the tool; undefined when it has not. */
+  private async decideOn(
+    tenantId: string,
+    connection: ConnectionEntity,
+    account: AccountEntity,
+    context: CallContext,
+    toolName: string,
+    upstreamName: string,
+    args: Record<string, unknown>,
+  ): Promise<Decision | undefined> {
+    const catalog = await this.catalog.tools(tenantId, toTarget(connection), account.id);
+    const definition = catalog.find((t) => t.name === upstreamName);
+    if (!definition) return undefined;
+    const problem = this.validator.check(definition.inputSchema, args);
+    if (problem) return { decision: 'deny', context, reason: 'INVALID_ARGUMENT', message: `invalid arguments for ${toolName}: ${problem}` };
+    return {
+      decision: 'allow',
+      context,
+      connection: toTarget(connection),
+      connected_account_id: account.id,
+      upstream_tool_name: upstreamName,
+      grant: await this.grants.sign(tenantId, account.id, 'call'),
+    };
   }
 }
