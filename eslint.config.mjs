@@ -16,8 +16,12 @@ function boundaries(inTests) {
       { sourceTag: 'type:util', onlyDependOnLibsWithTags: t('type:contracts', 'type:util', 'type:data-access') },
       { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: t('type:contracts', 'type:util', 'type:data-access') },
       { sourceTag: 'type:feature', onlyDependOnLibsWithTags: t('type:contracts', 'type:util', 'type:data-access') },
-      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data-access', 'type:feature'] },
+      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data-access', 'type:feature', 'type:sdk'] },
       { sourceTag: 'type:app', onlyDependOnLibsWithTags: t('type:contracts', 'type:util', 'type:data-access', 'type:feature') },
+      // The published packages stand alone: the SDK depends on no internal lib, the CLI only on the SDK.
+      { sourceTag: 'type:sdk', onlyDependOnLibsWithTags: inTests ? ['type:testing'] : [] },
+      { sourceTag: 'type:cli', onlyDependOnLibsWithTags: t('type:sdk') },
+      { sourceTag: 'type:example', onlyDependOnLibsWithTags: t('type:sdk') },
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
       { sourceTag: 'scope:edge', onlyDependOnLibsWithTags: ['scope:shared', 'scope:edge'] },
       { sourceTag: 'scope:policy', onlyDependOnLibsWithTags: ['scope:shared', 'scope:policy'] },
@@ -30,7 +34,7 @@ function boundaries(inTests) {
 
 export default [
   {
-    ignores: ['**/dist', '**/node_modules', '**/.vmcp', '.nx', 'coverage', '**/*.d.ts', 'tmp'],
+    ignores: ['packages/sdk/src/generated', '**/dist', '**/node_modules', '**/.vmcp', '.nx', 'coverage', '**/*.d.ts', 'tmp'],
   },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -57,7 +61,7 @@ export default [
   },
   {
     // The config lib is the one reader of the environment; tests and scripts set it for children.
-    files: ['libs/config/src/**/*.ts', '**/*.spec.ts', '**/test/**/*.ts', 'libs/testing/**/*.ts', 'bench/**'],
+    files: ['libs/config/src/**/*.ts', '**/*.spec.ts', '**/test/**/*.ts', 'libs/testing/**/*.ts', 'bench/**', 'packages/cli/**', 'examples/**', 'scripts/**'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -16,7 +16,15 @@ export default defineConfig({
   ],
   ssr: { resolve: { conditions: ['@vmcp/source', ...defaultServerConditions] } },
   test: {
-    include: ['apps/*/src/**/*.spec.ts', 'libs/*/src/**/*.spec.ts', 'apps/*/test/**/*.spec.ts', 'test/**/*.spec.ts'],
+    include: [
+      'apps/*/src/**/*.spec.ts',
+      'libs/*/src/**/*.spec.ts',
+      'packages/*/src/**/*.spec.ts',
+      'apps/*/test/**/*.spec.ts',
+      'packages/*/test/**/*.spec.ts',
+      'examples/test/**/*.spec.ts',
+      'test/**/*.spec.ts',
+    ],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,0 +1,12 @@
+import type { Transport } from '../transport.js';
+import type { RevokedToken } from '../types.js';
+
+/** Session tokens minted with `configs.mintToken`. */
+export class Tokens {
+  constructor(private readonly http: Transport) {}
+
+  /** Revokes the token on every replica; the agent's next request is refused. */
+  revoke(tokenId: string): Promise<RevokedToken> {
+    return this.http.json('tokens.revoke', { params: { token_id: tokenId } });
+  }
+}

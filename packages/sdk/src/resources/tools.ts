@@ -1,0 +1,25 @@
+import type { Transport } from '../transport.js';
+import type { ExecuteToolInput, ExecuteToolResult, ScopedToolsQuery, ToolCatalogQuery, ToolDefinition } from '../types.js';
+
+/** Tool definitions, and running a tool without an MCP client. */
+export class Tools {
+  constructor(private readonly http: Transport) {}
+
+  /** The static tool definitions of the catalog's connectors (or of one). */
+  catalog(query: ToolCatalogQuery = {}): Promise<{ tools: ToolDefinition[] }> {
+    return this.http.json('tools.catalog', { query });
+  }
+
+  /** Exactly what that identifier's agent would see through that config. */
+  scoped(query: ScopedToolsQuery): Promise<{ tools: ToolDefinition[] }> {
+    return this.http.json('tools.scoped', { query });
+  }
+
+  /**
+   * Runs one tool for an identifier through the same policy, vault and audit path as an
+   * MCP call. Never retried: the tool may have acted even when the reply was lost.
+   */
+  execute(input: ExecuteToolInput): Promise<ExecuteToolResult> {
+    return this.http.json('tools.execute', { body: input });
+  }
+}
