@@ -8,7 +8,7 @@ export type { DatabaseKind, TestDatabase } from './databases.js';
 export { api } from './api-client.js';
 export type { ApiClient, ApiResponse } from './api-client.js';
 export { startStack, SERVICES } from './stack.js';
-export type { Stack, StackOptions, Service } from './stack.js';
+export type { Stack, StackOptions, Service, EdgeReplica } from './stack.js';
 export { startUpstreamMcpServer } from './upstream-mcp-server.js';
 export type { UpstreamMcpServer, UpstreamCall, UpstreamRequest, UpstreamOptions } from './upstream-mcp-server.js';
 export { createGrantSigner } from './grants.js';

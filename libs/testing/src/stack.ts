@@ -24,6 +24,13 @@ export interface StackOptions {
   readonly natsUsers?: Record<string, { user: string; password: string }>;
 }
 
+export interface EdgeReplica {
+  /** This replica's own base URL (tokens still name the stack's public URL). */
+  readonly url: string;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
+
 export interface Stack {
   readonly baseUrl: string;
   readonly publicUrl: string;
@@ -41,6 +48,11 @@ export interface Stack {
   stop(service: Service): Promise<void>;
   kill(service: Service): Promise<void>;
   start(service: Service): Promise<void>;
+  /**
+   * Another edge process on its own port, sharing the public URL, NATS, stores and keys:
+   * a second replica as it would sit behind a load balancer. Closed with the stack.
+   */
+  startEdgeReplica(): Promise<EdgeReplica>;
   /** A session token signed with policy's own key, with any expiry (for expiry tests). */
   signSessionToken(o: { configId: string; identifier: string; expiresInSeconds: number }): Promise<string>;
   close(): Promise<void>;
@@ -80,13 +92,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...options.env,
   };
   const lines: string[] = [];
-  const children = new Map<Service, ChildProcess>();
-  const stopping = new Set<Service>();
+  // Keyed by service, or `edge#2`… for extra edge replicas.
+  const children = new Map<string, ChildProcess>();
+  const stopping = new Set<string>();
   const died: Service[] = [];
   const healthPorts = new Map<Service, number>();
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
 
-  const launch = async (service: Service) => {
+  const launch = async (service: Service, key: string = service, extraEnv: Record<string, string> = {}) => {
     const child = spawn(process.execPath, [join(ROOT, 'apps', service, 'dist', 'main.js')], {
       cwd: ROOT,
       env: {
@@ -94,11 +107,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...env,
         ...(options.natsUsers?.[service] ? { NATS_USER: options.natsUsers[service].user, NATS_PASSWORD: options.natsUsers[service].password } : {}),
         ...options.serviceEnv?.[service],
+        ...extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     live.add(child);
-    children.set(service, child);
+    children.set(key, child);
     let ready = false;
     const own: string[] = [];
     for (const stream of [child.stdout!, child.stderr!]) {
@@ -114,7 +128,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     child.once('exit', () => {
       live.delete(child);
-      if (!stopping.has(service)) died.push(service);
+      if (!stopping.has(key) && key === service) died.push(service);
     });
     await waitFor(() => ready || (child.exitCode !== null ? Promise.reject(new Error(`exited with ${child.exitCode}`)) : false), {
       timeoutMs: readyTimeoutMs,
@@ -127,25 +141,25 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const edgeReady = () =>
     waitFor(async () => (await fetch(`${publicUrl}/readyz`)).status === 200, { timeoutMs: readyTimeoutMs, what: 'edge /readyz' });
 
-  const stop = async (service: Service, signal: NodeJS.Signals) => {
-    const child = children.get(service);
+  const stop = async (key: string, signal: NodeJS.Signals) => {
+    const child = children.get(key);
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    stopping.add(service);
+    stopping.add(key);
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
-    stopping.delete(service);
+    stopping.delete(key);
   };
 
   const close = async () => {
-    await Promise.allSettled(SERVICES.map((s) => stop(s, 'SIGTERM')));
+    await Promise.allSettled([...children.keys()].map((k) => stop(k, 'SIGTERM')));
     await db.drop().catch(() => undefined);
   };
 
   try {
-    await Promise.all(SERVICES.map(launch));
+    await Promise.all(SERVICES.map((s) => launch(s)));
     await edgeReady();
   } catch (err) {
     await close();
@@ -170,6 +184,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     async start(s) {
       await launch(s);
       await edgeReady();
+    },
+    async startEdgeReplica() {
+      const replicaPort = await freePort();
+      const key = `edge#${children.size}`;
+      const url = `http://127.0.0.1:${replicaPort}`;
+      await launch('edge', key, { VMCP_HTTP_PORT: String(replicaPort) });
+      await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, { timeoutMs: readyTimeoutMs, what: 'edge replica /readyz' });
+      return { url, stop: () => stop(key, 'SIGTERM'), kill: () => stop(key, 'SIGKILL') };
     },
     async signSessionToken({ configId, identifier, expiresInSeconds }) {
       const { key, tenantId } = await readPolicySigningKey(options.database, db.dataDir, db.schemaPrefix, configId);
