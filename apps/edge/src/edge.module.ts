@@ -1,3 +1,4 @@
+import { ArgumentValidator } from '@vmcp/connectors';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { coreModule, type Core } from '@vmcp/runtime';
 import { AccountsController } from './api/accounts.controller.js';
@@ -16,6 +17,8 @@ import { McpController } from './mcp/mcp.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { AuthorizationLinksService } from './oauth/authorization-links.service.js';
 import { OAuthRedirectsController } from './oauth/oauth-redirects.controller.js';
+import { DecisionCache } from './mcp/decision-cache.js';
+import { ScopedToolsService } from './mcp/scoped-tools.service.js';
 import { ToolCallService } from './mcp/tool-call.service.js';
 
 @Module({})
@@ -38,7 +41,16 @@ export class EdgeModule {
         McpController,
         OAuthRedirectsController,
       ],
-      providers: [ApiPrincipalResolver, RevocationsService, SessionTokensService, ToolCallService, AuthorizationLinksService],
+      providers: [
+        ApiPrincipalResolver,
+        RevocationsService,
+        SessionTokensService,
+        ToolCallService,
+        AuthorizationLinksService,
+        DecisionCache,
+        ScopedToolsService,
+        ArgumentValidator,
+      ],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ArgumentValidator } from '@vmcp/connectors';
 import { DataSource, openDataSource } from '@vmcp/persistence';
 import { coreModule, type Core } from '@vmcp/runtime';
 import { AccountsController } from './accounts/accounts.controller.js';
@@ -9,7 +10,6 @@ import { ConnectionsController } from './connections/connections.controller.js';
 import { ConnectionsService } from './connections/connections.service.js';
 import { POLICY_ENTITIES } from './entities/policy.entities.js';
 import { PolicyInit1764000000000 } from './migrations/1764000000000-policy-init.js';
-import { ArgumentValidator } from './scope/argument-validator.js';
 import { ScopeController } from './scope/scope.controller.js';
 import { ScopeService } from './scope/scope.service.js';
 import { ToolCatalogService } from './scope/tool-catalog.service.js';

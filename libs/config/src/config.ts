@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   VMCP_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   VMCP_BUS_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5000),
   VMCP_TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  VMCP_EDGE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
   VMCP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   VMCP_OAUTH_LINK_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
   VMCP_OAUTH_REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
@@ -113,6 +114,11 @@ export interface VmcpConfig {
   };
   readonly busTimeoutMs: number;
   readonly toolTimeoutMs: number;
+  /**
+   * How long an edge keeps a user's tool list and allow decisions (0: not at all). Changes
+   * drop them at once through the tenant change marks; this bounds a missed mark.
+   */
+  readonly edgeCacheTtlMs: number;
   readonly oauth: {
     /** How long an authorization link (and its state) stays usable. */
     readonly linkTtlSeconds: number;
@@ -237,6 +243,7 @@ export function loadConfig(service: ServiceName, source: NodeJS.ProcessEnv = pro
     },
     busTimeoutMs: e.VMCP_BUS_TIMEOUT_MS,
     toolTimeoutMs: e.VMCP_TOOL_TIMEOUT_MS,
+    edgeCacheTtlMs: e.VMCP_EDGE_CACHE_TTL_MS,
     oauth: {
       linkTtlSeconds: e.VMCP_OAUTH_LINK_TTL_SECONDS,
       refreshMarginSeconds: e.VMCP_OAUTH_REFRESH_MARGIN_SECONDS,

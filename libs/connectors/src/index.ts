@@ -14,3 +14,4 @@ export type { OpenApiConnectorOptions } from './openapi/openapi.connector.js';
 export { openapiConnectorInfo } from './openapi/openapi.catalog.js';
 export type { NativeConnectorDefinition, NativeTool, ToolAnnotations } from './native/native-connector.definition.js';
 export type { RetryPolicy } from './http/retry.js';
+export { ArgumentValidator } from './argument-validator.js';

@@ -61,6 +61,7 @@ function seconds(meter: Meter, name: string, description: string): Histogram {
 export class ToolCallMetrics {
   private readonly calls: Counter;
   private readonly duration: Histogram;
+  private readonly cache: Counter;
   private readonly tools: BoundedLabel;
   private readonly connectors = new BoundedLabel(50);
 
@@ -68,6 +69,11 @@ export class ToolCallMetrics {
     this.tools = new BoundedLabel(maxTools, 'unresolved');
     this.calls = meter.createCounter('vmcp_tool_calls_total', { description: 'tools/call requests by tool, connector, outcome and policy decision' });
     this.duration = seconds(meter, 'vmcp_tool_call_duration_seconds', 'Time of each hop of a tools/call (decide, audit_started, execute) and of the whole call (total)');
+    this.cache = meter.createCounter('vmcp_edge_cache_lookups_total', { description: "Edge cache lookups of users' tool lists and allow decisions, by kind (tools, decision) and result (hit, miss)" });
+  }
+
+  cacheLookup(kind: 'tools' | 'decision', hit: boolean): void {
+    this.cache.add(1, { kind, result: hit ? 'hit' : 'miss' });
   }
 
   /**

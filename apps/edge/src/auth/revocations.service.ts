@@ -5,10 +5,20 @@ import { Bus } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 
+/** Key prefix of a tenant's change mark (policy writes `chg.<tenant_id>`). */
+const TENANT_CHANGE_PREFIX = 'chg.';
+
+/** Told of every tenant change mark, and of a restarted watch (marks may have been missed). */
+export interface ChangeListener {
+  tenantChanged(tenantId: string): void;
+  reset(): void;
+}
+
 /**
  * Revoked token ids and deleted config ids, mirrored from the revocations KV bucket that
  * policy writes. Every edge replica watches it, so a revocation is seen everywhere within
- * milliseconds without a bus hop per request.
+ * milliseconds without a bus hop per request. The same watch carries the tenants' change
+ * marks to the edge's caches.
  */
 @Injectable()
 export class RevocationsService implements OnApplicationShutdown {
@@ -17,6 +27,7 @@ export class RevocationsService implements OnApplicationShutdown {
   private stopped = false;
   private readyWaiters: Array<() => void> = [];
   private watch?: { stop(): void };
+  private readonly listeners: ChangeListener[] = [];
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
@@ -36,10 +47,15 @@ export class RevocationsService implements OnApplicationShutdown {
         const kv: KV = await kvm.open(this.config.revocationsBucket);
         const watch = await kv.watch({ key: '>' });
         this.watch = watch;
+        // A new watch replays current state, but marks lost while it was down are gone.
+        for (const l of this.listeners) l.reset();
         // An empty bucket has no last value to signal the end of the initial load.
         if ((await kv.status()).values === 0) this.markReady();
         for await (const entry of watch) {
-          if (entry.operation === 'PUT') this.revoked.add(entry.key);
+          if (entry.key.startsWith(TENANT_CHANGE_PREFIX)) {
+            const tenantId = entry.key.slice(TENANT_CHANGE_PREFIX.length);
+            for (const l of this.listeners) l.tenantChanged(tenantId);
+          } else if (entry.operation === 'PUT') this.revoked.add(entry.key);
           else this.revoked.delete(entry.key);
           if (entry.delta === 0 || entry.isUpdate) this.markReady();
         }
@@ -55,6 +71,10 @@ export class RevocationsService implements OnApplicationShutdown {
     if (this.ready) return;
     this.ready = true;
     for (const w of this.readyWaiters.splice(0)) w();
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
   }
 
   isReady(): boolean {

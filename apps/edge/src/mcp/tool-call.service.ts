@@ -9,13 +9,16 @@ import {
   type AuditEvent,
   type CallContext,
   type CallToolResult,
+  type Decision,
   type SessionPrincipal,
 } from '@vmcp/contracts';
+import { ArgumentValidator } from '@vmcp/connectors';
 import { Bus, ensureAuditStream, publishAuditEvent } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { tracer, type Logger } from '@vmcp/telemetry';
 import { argumentsFields, resultFields } from './audit-payloads.js';
+import { DecisionCache } from './decision-cache.js';
 import { ToolCallMeter } from './tool-call.meter.js';
 
 /** A tenant backend's call by connection (execute_tool with `connection_name`): no config. */
@@ -63,6 +66,8 @@ export class ToolCallService implements OnApplicationShutdown {
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
     private readonly bus: Bus,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
+    private readonly cache: DecisionCache,
+    private readonly validator: ArgumentValidator,
   ) {}
 
   /** One trace per call: every hop below (policy, audit, executor, vault) joins it. */
@@ -107,14 +112,7 @@ export class ToolCallService implements OnApplicationShutdown {
 
     let decision;
     try {
-      const { principal } = req;
-      const call = { tool_name: req.toolName, arguments: req.arguments };
-      decision = await meter.hop(
-        'decide',
-        byConfig(principal)
-          ? this.bus.request(policy.decide, { ...principal, ...call })
-          : this.bus.request(policy.decideByConnection, { ...principal, ...call }),
-      );
+      decision = await this.decide(req, meter);
     } catch (err) {
       // Fail closed: without an allow decision there is no call, and the refusal is recorded.
       const error = isVmcpError(err) ? err : new VmcpError('INTERNAL', 'policy decision failed');
@@ -205,6 +203,32 @@ export class ToolCallService implements OnApplicationShutdown {
       });
       throw error;
     }
+  }
+
+  /**
+   * Policy's decision, or the edge's copy of an earlier allow for the same user, config and
+   * tool (see DecisionCache), with these arguments checked against the tool's schema here
+   * exactly as policy would.
+   */
+  private async decide(req: CallRequest, meter: ToolCallMeter): Promise<Decision> {
+    const { principal } = req;
+    const scope = byConfig(principal) ? principal.config_id : `conn:${principal.connection_name}`;
+    const cached = this.cache.decision(principal.tenant_id, scope, principal.identifier, req.toolName);
+    if (cached?.input_schema) {
+      const problem = this.validator.check(cached.input_schema, req.arguments);
+      if (!problem) return cached;
+      return { decision: 'deny', context: cached.context, reason: 'INVALID_ARGUMENT', message: `invalid arguments for ${req.toolName}: ${problem}` };
+    }
+    const generation = this.cache.generation(principal.tenant_id);
+    const call = { tool_name: req.toolName, arguments: req.arguments };
+    const decision = await meter.hop(
+      'decide',
+      byConfig(principal)
+        ? this.bus.request(policy.decide, { ...principal, ...call })
+        : this.bus.request(policy.decideByConnection, { ...principal, ...call }),
+    );
+    if (decision.decision === 'allow') this.cache.rememberDecision(principal.tenant_id, scope, principal.identifier, req.toolName, generation, decision);
+    return decision;
   }
 
   private finish(startedAt: Date) {

@@ -3,6 +3,7 @@ import { newId, policy, STATIC_AUTH_TYPES, VmcpError, type AccountStatus, type A
 import { Bus } from '@vmcp/messaging';
 import { DataSource, nowIso } from '@vmcp/persistence';
 import { AccountEntity, ConnectionEntity } from '../entities/policy.entities.js';
+import { RevocationsKv } from '../shared/revocations.kv.js';
 import { ConnectionsService } from '../connections/connections.service.js';
 import { EventOutbox } from '../events/event-outbox.service.js';
 import { statusChangedEvent } from '../events/status-changed.event.js';
@@ -25,6 +26,7 @@ export class AccountsService {
   constructor(
     private readonly ds: DataSource,
     private readonly bus: Bus,
+    private readonly revocations: RevocationsKv,
     private readonly connections: ConnectionsService,
     private readonly outbox: EventOutbox,
   ) {}
@@ -70,6 +72,7 @@ export class AccountsService {
     const { account, connection, changed } = await this.changeStatus(tenantId, accountId, status);
     if (changed) this.outbox.publishSoon();
     this.bus.publish(policy.accountChanged, { tenant_id: tenantId, account_id: accountId, status });
+    await this.revocations.touchTenant(tenantId);
     return { connected_account: toAccount(account, connection) };
   }
 

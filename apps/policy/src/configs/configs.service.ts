@@ -133,6 +133,7 @@ export class ConfigsService {
       if (isUniqueViolation(err)) throw new VmcpError('ALREADY_EXISTS', `config "${input.name}" already exists`);
       throw err;
     }
+    await this.revocations.touchTenant(tenantId);
     return this.toConfig(updated);
   }
 
@@ -141,6 +142,7 @@ export class ConfigsService {
     // Edges stop serving the URL first; then the row goes.
     await this.revocations.revoke(configId);
     await this.ds.getRepository(ConfigEntity).delete({ id: configId, tenant_id: tenantId });
+    await this.revocations.touchTenant(tenantId);
   }
 
   async accountStates(tenantId: string, configId: string, identifier: string) {

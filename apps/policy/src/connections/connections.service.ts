@@ -14,6 +14,7 @@ import { Bus } from '@vmcp/messaging';
 import { DataSource, nowIso } from '@vmcp/persistence';
 import { Like } from 'typeorm';
 import { AccountEntity, ConfigEntity, ConnectionEntity, type StoredSettings } from '../entities/policy.entities.js';
+import { RevocationsKv } from '../shared/revocations.kv.js';
 import { EventOutbox } from '../events/event-outbox.service.js';
 import { statusChangedEvent } from '../events/status-changed.event.js';
 import { isUniqueViolation, paginate } from '../shared/pagination.js';
@@ -93,6 +94,7 @@ export class ConnectionsService {
   constructor(
     private readonly ds: DataSource,
     private readonly bus: Bus,
+    private readonly revocations: RevocationsKv,
     private readonly outbox: EventOutbox,
   ) {}
 
@@ -166,6 +168,7 @@ export class ConnectionsService {
       await this.ds.getRepository(AccountEntity).update({ connection_id: e.id }, { status: 'PENDING_AUTH', updated_at: nowIso() });
     }
     this.bus.publish(policy.connectionChanged, { tenant_id: tenantId, connection_id: e.id });
+    await this.revocations.touchTenant(tenantId);
     return toConnection(updated);
   }
 
@@ -192,6 +195,7 @@ export class ConnectionsService {
     });
     this.outbox.publishSoon();
     this.bus.publish(policy.connectionChanged, { tenant_id: tenantId, connection_id: e.id });
+    await this.revocations.touchTenant(tenantId);
     return { connection_id: e.id, account_ids: accounts.map((a) => a.id) };
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isVmcpError, type CallContext, type Decision, type ScopedTool, type SessionPrincipal } from '@vmcp/contracts';
+import { ArgumentValidator } from '@vmcp/connectors';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 import { AccountsService } from '../accounts/accounts.service.js';
@@ -9,7 +10,6 @@ import { ConfigsService } from '../configs/configs.service.js';
 import type { AccountEntity, ConnectionEntity } from '../entities/policy.entities.js';
 import { TokensService } from '../tokens/tokens.service.js';
 import { CredentialGrantsService } from '../grants/credential-grants.service.js';
-import { ArgumentValidator } from './argument-validator.js';
 import { candidatesFor, exposedTools, toolNotFound, type ResolvedMapping } from './scope.rules.js';
 import { ToolCatalogService } from './tool-catalog.service.js';
 
@@ -147,6 +147,7 @@ export class ScopeService {
       connected_account_id: account.id,
       upstream_tool_name: upstreamName,
       grant: await this.grants.sign(tenantId, account.id, 'call'),
+      input_schema: definition.inputSchema,
     };
   }
 }

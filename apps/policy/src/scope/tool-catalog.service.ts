@@ -3,6 +3,7 @@ import { executor, policy, type ConnectionTarget, type ToolDefinition } from '@v
 import { findConnector } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
 import { CredentialGrantsService } from '../grants/credential-grants.service.js';
+import { RevocationsKv } from '../shared/revocations.kv.js';
 import type { Subscription } from '@nats-io/transport-node';
 
 const TTL_MS = 30_000;
@@ -27,15 +28,17 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly bus: Bus,
     private readonly grants: CredentialGrantsService,
+    private readonly revocations: RevocationsKv,
   ) {}
 
   onModuleInit(): void {
     this.subscriptions = [
       this.bus.subscribe(policy.accountChanged, (e) => this.drop((x) => x.accountId === e.account_id)),
       this.bus.subscribe(policy.connectionChanged, (e) => this.drop((x) => x.connectionId === e.connection_id)),
-      this.bus.subscribe(executor.toolsChanged, (e) =>
-        this.drop((x) => x.connectionId === e.connection_id && (e.account_id === null || x.accountId === e.account_id)),
-      ),
+      this.bus.subscribe(executor.toolsChanged, (e) => {
+        this.drop((x) => x.connectionId === e.connection_id && (e.account_id === null || x.accountId === e.account_id));
+        void this.revocations.touchTenant(e.tenant_id);
+      }),
     ];
   }
 

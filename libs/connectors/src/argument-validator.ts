@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 
@@ -18,8 +17,11 @@ function describe(errors: ErrorObject[] | null | undefined): string {
     .join('; ');
 }
 
-/** Validates tool arguments against the tool's input schema (JSON Schema 2020-12 or draft-07). */
-@Injectable()
+/**
+ * Validates tool arguments against the tool's input schema (JSON Schema 2020-12 or draft-07).
+ * Policy checks every call with it, and the edge re-checks calls it serves from its
+ * decision cache, so both say exactly the same thing about the same arguments.
+ */
 export class ArgumentValidator {
   private readonly modern = addFormats(new Ajv2020({ strict: false, allErrors: true, validateSchema: false }));
   private readonly draft07 = addFormats(new AjvDraft07({ strict: false, allErrors: true, validateSchema: false }));
