@@ -285,6 +285,53 @@ describe('execute_tool', () => {
     expect(acmeLog.map((e) => e.execution_id)).not.toContain(own.body.execution_id);
   });
 
+  it('stops a call at its deadline: the connection\'s per tool, overridden by the config\'s', async () => {
+    const created = await tenant.post('/api/v1/connections', {
+      name: 'timed',
+      connector: 'mcp',
+      auth_type: 'bearer_token',
+      settings: { url: upstream.url, tool_timeouts_ms: { slow: 300 } },
+    });
+    expect(created.status).toBe(201);
+    await tenant.post('/api/v1/connected_accounts', { connection_name: 'timed', identifier: 'alice', authorization_details: { static_auth: { token: ALICE_SECRET } } });
+    // By connection: the connection's 300 ms for `slow`; other tools keep the default.
+    const cut = await execute({ tool_name: 'slow', params: { ms: 1500 }, identifier: 'alice', connection_name: 'timed', agent_run_id: 'run-deadline-1' });
+    expect(cut.status).toBe(504);
+    expect(cut.body.error.code).toBe('DEADLINE_EXCEEDED');
+    expect(await onlyEntryOf('run-deadline-1')).toMatchObject({ status: 'ERROR', error_code: 'DEADLINE_EXCEEDED' });
+    expect((await execute({ tool_name: 'echo', params: { text: 'x' }, identifier: 'alice', connection_name: 'timed' })).status).toBe(200);
+
+    // A config that gives `slow` more time: the same call completes through it.
+    const config = await tenant.post<{ config: { id: string; connection_tool_mappings: Array<Record<string, unknown>> } }>('/api/v1/mcp/configs', {
+      name: 'patient',
+      connection_tool_mappings: [{ connection_name: 'timed', tools: ['slow', 'echo'], tool_timeouts_ms: { slow: 5000 } }],
+    });
+    expect(config.status).toBe(201);
+    expect(config.body.config.connection_tool_mappings[0]).toMatchObject({ tool_timeouts_ms: { slow: 5000 } });
+    const patient = await execute({ tool_name: 'slow', params: { ms: 600 }, identifier: 'alice', config_id: config.body.config.id });
+    expect(patient.status).toBe(200);
+    expect(patient.body.successful).toBe(true);
+
+    // A config's deadline for the whole mapping cuts too.
+    const hasty = await tenant.post<{ config: { id: string } }>('/api/v1/mcp/configs', {
+      name: 'hasty',
+      connection_tool_mappings: [{ connection_name: 'upstream', tools: ['slow'], timeout_ms: 200 }],
+    });
+    const hastyCut = await execute({ tool_name: 'slow', params: { ms: 1500 }, identifier: 'alice', config_id: hasty.body.config.id });
+    expect(hastyCut.body.error.code).toBe('DEADLINE_EXCEEDED');
+
+    // Deadlines are checked when set.
+    for (const [what, mapping] of [
+      ['a tool the mapping does not expose', { connection_name: 'timed', tools: ['echo'], tool_timeouts_ms: { slow: 1000 } }],
+      ['a deadline under 100 ms', { connection_name: 'timed', tools: ['echo'], timeout_ms: 50 }],
+      ['a deadline over 5 minutes', { connection_name: 'timed', tools: ['echo'], tool_timeouts_ms: { echo: 300_001 } }],
+    ] as const) {
+      const bad = await tenant.post<ErrorReply>('/api/v1/mcp/configs', { name: 'bad-deadline', connection_tool_mappings: [mapping] });
+      expect(bad.status, what).toBe(400);
+      expect(bad.body.error.code, what).toBe('INVALID_ARGUMENT');
+    }
+  });
+
   it('groups an agent run in the audit log by agent_run_id', async () => {
     const run = 'run-group-7';
     const ids: string[] = [];

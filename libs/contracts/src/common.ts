@@ -93,11 +93,19 @@ export const OAuthSettings = z.strictObject({
 export const OpenApiSetting = z.record(z.string(), z.unknown());
 
 /** Connection settings as the tenant posts them. */
+/** How long one tool call may take, in ms (the executor stops it and answers DEADLINE_EXCEEDED). */
+export const Deadline = z.number().int().min(100).max(300_000);
+const ToolDeadlines = z
+  .record(z.string().regex(/^[A-Za-z0-9_.\-/]{1,128}$/, 'tool names: 1-128 of A-Z a-z 0-9 _ - . /'), Deadline)
+  .refine((m) => Object.keys(m).length <= 1000, 'at most 1000 tools');
+
 export const ConnectionSettingsInput = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
   base_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
   header_name: HeaderName.optional(),
-  timeout_ms: z.number().int().min(100).max(300_000).optional(),
+  timeout_ms: Deadline.optional(),
+  /** Per-tool deadlines (the connector's tool names), over `timeout_ms`. */
+  tool_timeouts_ms: ToolDeadlines.optional(),
   oauth: OAuthSettings.optional(),
   /**
    * The `openapi` connector's API: an OpenAPI 3.0/3.1 document inline (a JSON object), or
@@ -113,6 +121,7 @@ export const ConnectionSettings = z.object({
   base_url: z.string().optional(),
   header_name: z.string().optional(),
   timeout_ms: z.number().int().optional(),
+  tool_timeouts_ms: z.record(z.string(), z.number().int()).optional(),
   oauth: z
     .object({
       client_id: z.string(),
@@ -168,6 +177,10 @@ export const ToolMappingInput = z.strictObject({
     .refine((t) => !t.includes('*') || t.length === 1, '"*" must be the only entry when used'),
   /** Prepended to every tool name of this connection, to avoid clashes between connections. */
   prefix: ToolPrefix.optional(),
+  /** This config's deadline for every tool of the mapping, over the connection's. */
+  timeout_ms: Deadline.optional(),
+  /** This config's per-tool deadlines (the connector's tool names), over everything else. */
+  tool_timeouts_ms: ToolDeadlines.optional(),
 });
 
 export const ToolMapping = z.object({
@@ -176,6 +189,8 @@ export const ToolMapping = z.object({
   connector: z.string(),
   tools: z.array(z.string()),
   prefix: z.string().optional(),
+  timeout_ms: z.number().int().optional(),
+  tool_timeouts_ms: z.record(z.string(), z.number().int()).optional(),
 });
 export type ToolMapping = z.infer<typeof ToolMapping>;
 

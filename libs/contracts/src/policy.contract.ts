@@ -274,6 +274,8 @@ export const Decision = z.discriminatedUnion('decision', [
     upstream_tool_name: z.string(),
     /** Lets the executor obtain this account's credential from the vault, for this call only. */
     grant: CredentialGrant,
+    /** This call's deadline: the config's, else the connection's, for this tool (absent: the gateway default). */
+    timeout_ms: z.number().int().min(100).max(300_000).optional(),
     /** The tool's input schema, so an edge that reuses this decision checks new arguments as policy does. */
     input_schema: z.record(z.string(), z.unknown()).optional(),
   }),

@@ -160,7 +160,7 @@ export class ToolCallService implements OnApplicationShutdown {
       throw error;
     }
 
-    const timeoutMs = decision.connection.settings.timeout_ms ?? this.config.toolTimeoutMs;
+    const timeoutMs = decision.timeout_ms ?? this.config.toolTimeoutMs;
     try {
       const { result } = await meter.hop(
         'execute',

@@ -12,8 +12,21 @@ import { isUniqueViolation, paginate } from '../shared/pagination.js';
 export interface ConfigInputData {
   name: string;
   description?: string | null;
-  connection_tool_mappings: Array<{ connection_name: string; tools: string[]; prefix?: string }>;
+  connection_tool_mappings: Array<{ connection_name: string; tools: string[]; prefix?: string } & MappingDeadlines>;
   audit?: { capture_payloads: boolean };
+}
+
+interface MappingDeadlines {
+  timeout_ms?: number | undefined;
+  tool_timeouts_ms?: Record<string, number> | undefined;
+}
+
+/** A mapping's deadlines as stored and shown (absent when not set). */
+function deadlinesOf(m: MappingDeadlines): MappingDeadlines {
+  return {
+    ...(m.timeout_ms ? { timeout_ms: m.timeout_ms } : {}),
+    ...(m.tool_timeouts_ms && Object.keys(m.tool_timeouts_ms).length ? { tool_timeouts_ms: m.tool_timeouts_ms } : {}),
+  };
 }
 
 /**
@@ -57,7 +70,11 @@ export class ConfigsService {
       seen.add(m.connection_name);
       const c = await this.connections.byName(tenantId, m.connection_name);
       checkToolNames(c.connector, m.connection_name, m.tools);
-      out.push({ connection_id: c.id, tools: [...new Set(m.tools)], ...(m.prefix ? { prefix: m.prefix } : {}) });
+      const unmapped = Object.keys(m.tool_timeouts_ms ?? {}).filter((t) => !m.tools.includes('*') && !m.tools.includes(t));
+      if (unmapped.length) {
+        throw new VmcpError('INVALID_ARGUMENT', `connection_tool_mappings: tool_timeouts_ms of "${m.connection_name}" names tools it does not map: ${unmapped.slice(0, 5).join(', ')}`);
+      }
+      out.push({ connection_id: c.id, tools: [...new Set(m.tools)], ...(m.prefix ? { prefix: m.prefix } : {}), ...deadlinesOf(m) });
     }
     return out;
   }
@@ -71,7 +88,7 @@ export class ConfigsService {
       connection_tool_mappings: e.mappings.flatMap((m) => {
         const c = connections.get(m.connection_id);
         if (!c) return [];
-        return [{ connection_name: c.name, connection_id: c.id, connector: c.connector, tools: m.tools, ...(m.prefix ? { prefix: m.prefix } : {}) }];
+        return [{ connection_name: c.name, connection_id: c.id, connector: c.connector, tools: m.tools, ...(m.prefix ? { prefix: m.prefix } : {}), ...deadlinesOf(m) }];
       }),
       audit: { capture_payloads: e.capture_payloads },
       mcp_server_url: this.mcpServerUrl(e.id),

@@ -52,6 +52,7 @@ function validate(connector: string, authType: AuthType, settings: ConnectionSet
   if (settings.base_url) stored.base_url = settings.base_url;
   if (settings.header_name) stored.header_name = settings.header_name;
   if (settings.timeout_ms) stored.timeout_ms = settings.timeout_ms;
+  if (settings.tool_timeouts_ms && Object.keys(settings.tool_timeouts_ms).length) stored.tool_timeouts_ms = settings.tool_timeouts_ms;
   if (settings.openapi) {
     // It travels with every call of the connection: kept only where a connector reads it.
     if (connector !== 'openapi') throw new VmcpError('INVALID_ARGUMENT', 'settings.openapi: only for the openapi connector');

@@ -31,6 +31,7 @@ export interface StoredSettings {
   base_url?: string;
   header_name?: string;
   timeout_ms?: number;
+  tool_timeouts_ms?: Record<string, number>;
   /** The openapi connector's document, or `{url}` of it (checked by the connector's validateSettings). */
   openapi?: { [key: string]: JsonValue };
   /** OAuth client settings; the secret itself is in the vault, only whether one is set is here. */
@@ -76,6 +77,8 @@ export interface StoredMapping {
   connection_id: string;
   tools: string[];
   prefix?: string;
+  timeout_ms?: number;
+  tool_timeouts_ms?: Record<string, number>;
 }
 
 @Entity({ name: 'mcp_configs' })

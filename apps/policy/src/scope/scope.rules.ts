@@ -5,6 +5,21 @@ export interface ResolvedMapping<C = unknown> {
   readonly connection: C;
   readonly tools: readonly string[];
   readonly prefix?: string;
+  readonly timeout_ms?: number;
+  readonly tool_timeouts_ms?: Readonly<Record<string, number>>;
+}
+
+/**
+ * A call's deadline, most specific first: the config's for this tool, the config's for the
+ * mapping, the connection's for this tool, the connection's. Undefined: the gateway default.
+ */
+export function deadlineOf(
+  connection: { readonly timeout_ms?: number; readonly tool_timeouts_ms?: Readonly<Record<string, number>> },
+  mapping: Pick<ResolvedMapping, 'timeout_ms' | 'tool_timeouts_ms'> | undefined,
+  upstreamName: string,
+): number | undefined {
+  const own = <T>(m: Readonly<Record<string, T>> | undefined): T | undefined => (m && Object.hasOwn(m, upstreamName) ? m[upstreamName] : undefined);
+  return own(mapping?.tool_timeouts_ms) ?? mapping?.timeout_ms ?? own(connection.tool_timeouts_ms) ?? connection.timeout_ms;
 }
 
 export function allowsTool(mapping: ResolvedMapping, upstreamName: string): boolean {

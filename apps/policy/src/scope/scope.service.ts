@@ -10,7 +10,7 @@ import { ConfigsService } from '../configs/configs.service.js';
 import type { AccountEntity, ConnectionEntity } from '../entities/policy.entities.js';
 import { TokensService } from '../tokens/tokens.service.js';
 import { CredentialGrantsService } from '../grants/credential-grants.service.js';
-import { candidatesFor, exposedTools, toolNotFound, type ResolvedMapping } from './scope.rules.js';
+import { candidatesFor, deadlineOf, exposedTools, toolNotFound, type ResolvedMapping } from './scope.rules.js';
 import { ToolCatalogService } from './tool-catalog.service.js';
 
 type Loaded =
@@ -46,7 +46,7 @@ export class ScopeService {
     const connections = await this.connections.byIds(p.tenant_id, config.mappings.map((m) => m.connection_id));
     const mappings = config.mappings.flatMap((m) => {
       const connection = connections.get(m.connection_id);
-      return connection ? [{ connection, tools: m.tools, ...(m.prefix ? { prefix: m.prefix } : {}) }] : [];
+      return connection ? [{ ...m, connection }] : [];
     });
     return { ok: true, config_id: config.id, capture_payloads: config.capture_payloads, mappings };
   }
@@ -95,7 +95,7 @@ export class ScopeService {
         inactive ??= here;
         continue;
       }
-      const decision = await this.decideOn(p.tenant_id, m.connection, account, here, toolName, upstreamName, args);
+      const decision = await this.decideOn(p.tenant_id, m.connection, account, here, toolName, upstreamName, args, deadlineOf(m.connection.settings, m, upstreamName));
       if (decision) return decision;
     }
     if (inactive) {
@@ -122,7 +122,8 @@ export class ScopeService {
     if (!account) {
       return { decision: 'deny', context, reason: 'ACCOUNT_NOT_ACTIVE', message: `no active connected account on connection "${connection.name}"` };
     }
-    return (await this.decideOn(tenantId, connection, account, context, toolName, toolName, args)) ?? { decision: 'deny', context, ...toolNotFound(toolName) };
+    const deadline = deadlineOf(connection.settings, undefined, toolName);
+    return (await this.decideOn(tenantId, connection, account, context, toolName, toolName, args, deadline)) ?? { decision: 'deny', context, ...toolNotFound(toolName) };
   }
 
   /** Allow (with a grant) or deny for invalid arguments when the connection's catalog has the tool; undefined when it has not. */
@@ -134,6 +135,7 @@ export class ScopeService {
     toolName: string,
     upstreamName: string,
     args: Record<string, unknown>,
+    timeoutMs: number | undefined,
   ): Promise<Decision | undefined> {
     const catalog = await this.catalog.tools(tenantId, toTarget(connection), account.id);
     const definition = catalog.find((t) => t.name === upstreamName);
@@ -148,6 +150,7 @@ export class ScopeService {
       upstream_tool_name: upstreamName,
       grant: await this.grants.sign(tenantId, account.id, 'call'),
       input_schema: definition.inputSchema,
+      ...(timeoutMs ? { timeout_ms: timeoutMs } : {}),
     };
   }
 }
