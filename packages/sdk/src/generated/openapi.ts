@@ -777,6 +777,9 @@ export interface operations {
                                 base_url?: string;
                                 header_name?: string;
                                 timeout_ms?: number;
+                                tool_timeouts_ms?: {
+                                    [key: string]: number;
+                                };
                                 oauth?: {
                                     client_id: string;
                                     client_secret_set: boolean;
@@ -837,6 +840,9 @@ export interface operations {
                         base_url?: string;
                         header_name?: string;
                         timeout_ms?: number;
+                        tool_timeouts_ms?: {
+                            [key: string]: number;
+                        };
                         oauth?: {
                             client_id: string;
                             client_secret?: string;
@@ -879,6 +885,9 @@ export interface operations {
                                 base_url?: string;
                                 header_name?: string;
                                 timeout_ms?: number;
+                                tool_timeouts_ms?: {
+                                    [key: string]: number;
+                                };
                                 oauth?: {
                                     client_id: string;
                                     client_secret_set: boolean;
@@ -945,6 +954,9 @@ export interface operations {
                                 base_url?: string;
                                 header_name?: string;
                                 timeout_ms?: number;
+                                tool_timeouts_ms?: {
+                                    [key: string]: number;
+                                };
                                 oauth?: {
                                     client_id: string;
                                     client_secret_set: boolean;
@@ -1044,6 +1056,9 @@ export interface operations {
                         base_url?: string;
                         header_name?: string;
                         timeout_ms?: number;
+                        tool_timeouts_ms?: {
+                            [key: string]: number;
+                        };
                         oauth?: {
                             client_id: string;
                             client_secret?: string;
@@ -1086,6 +1101,9 @@ export interface operations {
                                 base_url?: string;
                                 header_name?: string;
                                 timeout_ms?: number;
+                                tool_timeouts_ms?: {
+                                    [key: string]: number;
+                                };
                                 oauth?: {
                                     client_id: string;
                                     client_secret_set: boolean;
@@ -1419,6 +1437,10 @@ export interface operations {
                                 connector: string;
                                 tools: string[];
                                 prefix?: string;
+                                timeout_ms?: number;
+                                tool_timeouts_ms?: {
+                                    [key: string]: number;
+                                };
                             }[];
                             audit: {
                                 capture_payloads: boolean;
@@ -1464,6 +1486,10 @@ export interface operations {
                         connection_name: string;
                         tools: ("*" | string)[];
                         prefix?: string;
+                        timeout_ms?: number;
+                        tool_timeouts_ms?: {
+                            [key: string]: number;
+                        };
                     }[];
                     audit?: {
                         capture_payloads: boolean;
@@ -1489,6 +1515,10 @@ export interface operations {
                                 connector: string;
                                 tools: string[];
                                 prefix?: string;
+                                timeout_ms?: number;
+                                tool_timeouts_ms?: {
+                                    [key: string]: number;
+                                };
                             }[];
                             audit: {
                                 capture_payloads: boolean;
@@ -1545,6 +1575,10 @@ export interface operations {
                                 connector: string;
                                 tools: string[];
                                 prefix?: string;
+                                timeout_ms?: number;
+                                tool_timeouts_ms?: {
+                                    [key: string]: number;
+                                };
                             }[];
                             audit: {
                                 capture_payloads: boolean;
@@ -1591,6 +1625,10 @@ export interface operations {
                         connection_name: string;
                         tools: ("*" | string)[];
                         prefix?: string;
+                        timeout_ms?: number;
+                        tool_timeouts_ms?: {
+                            [key: string]: number;
+                        };
                     }[];
                     audit?: {
                         capture_payloads: boolean;
@@ -1616,6 +1654,10 @@ export interface operations {
                                 connector: string;
                                 tools: string[];
                                 prefix?: string;
+                                timeout_ms?: number;
+                                tool_timeouts_ms?: {
+                                    [key: string]: number;
+                                };
                             }[];
                             audit: {
                                 capture_payloads: boolean;
