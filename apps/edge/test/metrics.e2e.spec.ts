@@ -90,17 +90,21 @@ describe('metrics and readiness', () => {
     // The name the agent made up is not a label: the refusal counts as "unresolved".
     expect(calls({ tool: 'unresolved', connector: 'none', status: 'DENIED', decision: 'deny' })).toBe(1);
     expect(edge.types.get('vmcp_tool_call_duration_seconds')).toBe('histogram');
-    expect(edge.sum('vmcp_tool_call_duration_seconds_count', { hop: 'decide' })).toBe(5);
+    // Policy decided three calls; the second echo and the bad-arguments echo were served
+    // from the edge's copy of the first echo's allow (arguments checked at the edge).
+    expect(edge.sum('vmcp_tool_call_duration_seconds_count', { hop: 'decide' })).toBe(3);
+    expect(edge.sum('vmcp_edge_cache_lookups_total', { kind: 'decision', result: 'hit' })).toBe(2);
+    expect(edge.sum('vmcp_edge_cache_lookups_total', { kind: 'decision', result: 'miss' })).toBe(3);
     expect(edge.sum('vmcp_tool_call_duration_seconds_count', { hop: 'audit_started' })).toBe(3);
     expect(edge.sum('vmcp_tool_call_duration_seconds_count', { hop: 'execute' })).toBe(3);
     expect(edge.sum('vmcp_tool_call_duration_seconds_count', { hop: 'total' })).toBe(5);
     expect(edge.sum('vmcp_http_requests_total', { method: 'POST', route: '/mcp/:configId', status: '200' })).toBeGreaterThanOrEqual(5);
     expect(edge.sum('vmcp_http_requests_total', { method: 'POST', route: '/api/v1/connections', status: '201' })).toBe(1);
-    expect(edge.sum('vmcp_nats_request_duration_seconds_count', { subject: 'vmcp.policy.v1.decide' })).toBe(5);
+    expect(edge.sum('vmcp_nats_request_duration_seconds_count', { subject: 'vmcp.policy.v1.decide' })).toBe(3);
     expect(edge.sum('vmcp_nats_request_duration_seconds_count', { subject: 'vmcp.executor.v1.tools.call' })).toBe(3);
 
     const policy = (await scrape('policy')).parsed;
-    expect(policy.sum('vmcp_nats_handler_duration_seconds_count', { subject: 'vmcp.policy.v1.decide', code: 'OK' })).toBe(5);
+    expect(policy.sum('vmcp_nats_handler_duration_seconds_count', { subject: 'vmcp.policy.v1.decide', code: 'OK' })).toBe(3);
 
     const executor = (await scrape('executor')).parsed;
     expect(executor.sum('vmcp_executor_upstream_call_duration_seconds_count', { connector: 'mcp', result: 'ok' })).toBe(2);
