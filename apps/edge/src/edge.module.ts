@@ -1,5 +1,5 @@
 import { ArgumentValidator } from '@vmcp/connectors';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { coreModule, type Core } from '@vmcp/runtime';
 import { AccountsController } from './api/accounts.controller.js';
 import { AuditController } from './api/audit.controller.js';
@@ -13,7 +13,11 @@ import { WebhooksController } from './api/webhooks.controller.js';
 import { ApiPrincipalResolver } from './auth/api-principal.js';
 import { RevocationsService } from './auth/revocations.service.js';
 import { SessionTokensService } from './auth/session-tokens.service.js';
+import { DnsRebindingMiddleware } from './mcp/dns-rebinding.middleware.js';
 import { McpController } from './mcp/mcp.controller.js';
+import { InFlightCalls } from './mcp/in-flight-calls.service.js';
+import { McpSessionsService } from './mcp/mcp-sessions.service.js';
+import { VirtualServerFactory } from './mcp/virtual-server.factory.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { AuthorizationLinksService } from './oauth/authorization-links.service.js';
 import { OAuthRedirectsController } from './oauth/oauth-redirects.controller.js';
@@ -22,7 +26,12 @@ import { ScopedToolsService } from './mcp/scoped-tools.service.js';
 import { ToolCallService } from './mcp/tool-call.service.js';
 
 @Module({})
-export class EdgeModule {
+export class EdgeModule implements NestModule {
+  /** Host and Origin are checked before anything else the MCP endpoint does. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(DnsRebindingMiddleware).forRoutes({ path: 'mcp/*path', method: RequestMethod.ALL });
+  }
+
   static forRoot(core: Core): DynamicModule {
     return {
       module: EdgeModule,
@@ -50,6 +59,9 @@ export class EdgeModule {
         DecisionCache,
         ScopedToolsService,
         ArgumentValidator,
+        McpSessionsService,
+        InFlightCalls,
+        VirtualServerFactory,
       ],
     };
   }

@@ -1,6 +1,8 @@
+import { request } from 'node:http';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   api,
+  parsePrometheusText,
   startNatsServer,
   startStack,
   startUpstreamMcpServer,
@@ -65,7 +67,11 @@ describe('vmcp gateway end to end', () => {
   beforeAll(async () => {
     nats = await startNatsServer();
     upstream = await startUpstreamMcpServer();
-    stack = await startStack({ natsUrl: nats.url, database: 'sqlite' });
+    stack = await startStack({
+      natsUrl: nats.url,
+      database: 'sqlite',
+      env: { VMCP_ALLOWED_HOSTS: 'vmcp-edge.internal', VMCP_ALLOWED_ORIGINS: 'https://console.example.com' },
+    });
     admin = api(stack.baseUrl, stack.adminKey);
 
     const a = record(await admin.post('/api/v1/tenants', { name: 'acme' }));
@@ -238,6 +244,36 @@ describe('vmcp gateway end to end', () => {
     expect(await meta.json()).toMatchObject({ resource: supportUrl, bearer_methods_supported: ['header'] });
   });
 
+  it('refuses a foreign Host or Origin with 403 before anything else (DNS rebinding)', async () => {
+    const alice = await mint(supportId, 'alice');
+    const port = new URL(supportUrl).port;
+    const bearer = { authorization: `Bearer ${alice.token}` };
+    const busRequests = async () =>
+      parsePrometheusText(await (await fetch(`${stack.healthUrl('edge')}/metrics`)).text()).sum('vmcp_nats_request_duration_seconds_count');
+    const callsBefore = upstream.calls.length;
+    const busBefore = await busRequests();
+
+    // A page on evil.example.com whose name resolves to the gateway: a valid token does not help.
+    for (const message of [rpc('tools/list'), rpc('tools/call', { name: 'echo', arguments: { text: 'rebound' } }), initialize()]) {
+      const refused = await postAs(supportUrl, { host: `evil.example.com:${port}`, origin: `http://evil.example.com:${port}`, ...bearer }, message);
+      expect(refused).toEqual({ status: 403, body: { jsonrpc: '2.0', error: { code: -32000, message: expect.stringMatching(/^Host header not allowed/) }, id: null } });
+    }
+    // Checked before the token: no 401 challenge for a foreign host.
+    expect((await postAs(supportUrl, { host: 'evil.example.com' }, rpc('tools/list'))).status).toBe(403);
+    // Our own host, but a foreign page's Origin.
+    expect(await postAs(supportUrl, { host: `127.0.0.1:${port}`, origin: 'https://evil.example.com', ...bearer }, rpc('tools/list'))).toMatchObject({
+      status: 403,
+      body: { error: { message: expect.stringMatching(/^Origin header not allowed/) } },
+    });
+    // Nothing went further: no bus request from the edge (policy, executor), no upstream call.
+    expect(await busRequests()).toBe(busBefore);
+    expect(upstream.calls.length).toBe(callsBefore);
+
+    // What the operator allowed is served: VMCP_PUBLIC_URL's host and origin, VMCP_ALLOWED_HOSTS, VMCP_ALLOWED_ORIGINS.
+    expect((await postAs(supportUrl, { host: `127.0.0.1:${port}`, origin: stack.publicUrl, ...bearer }, initialize())).status).toBe(200);
+    expect((await postAs(supportUrl, { host: `vmcp-edge.internal:${port}`, origin: 'https://console.example.com', ...bearer }, initialize())).status).toBe(200);
+  });
+
   it('rejects an expired token', async () => {
     const expired = await stack.signSessionToken({ configId: supportId, identifier: 'alice', expiresInSeconds: -120 });
     expect(await connectStatus(supportUrl, expired)).toBe(401);
@@ -336,8 +372,12 @@ describe('vmcp gateway end to end', () => {
     await client.callTool({ name: 'echo', arguments: { text: 'warm' } });
 
     await stack.stop('policy');
+    // A decision this edge holds keeps serving (nothing it depends on can change while
+    // policy is down: every change goes through policy and drops it); one it does not
+    // hold needs policy, and is refused promptly.
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'held' } }))).toContain('held');
     let started = Date.now();
-    const down = await callError(client, 'echo', { text: 'policy down' });
+    const down = await callError(client, 'add', { a: 1, b: 2 });
     expect(down).toMatchObject({ code: 'UNAVAILABLE' });
     expect(Date.now() - started).toBeLessThan(3000);
     await stack.start('policy');
@@ -355,3 +395,31 @@ describe('vmcp gateway end to end', () => {
     expect(textOf(await erinClient.callTool({ name: 'echo', arguments: { text: 'vault back' } }))).toContain('vault back');
   });
 });
+
+const rpc = (method: string, params: Record<string, unknown> = {}) => ({ jsonrpc: '2.0', id: 1, method, params });
+const initialize = () => rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } });
+
+/** A POST with the Host and Origin a browser would send (fetch does not let a caller set Host). */
+function postAs(url: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => void (text += c.toString()));
+        res.on('end', () => {
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // an SSE answer: keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}

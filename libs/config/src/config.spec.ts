@@ -36,6 +36,35 @@ describe('loadConfig', () => {
     expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', schema: 'acme_audit' });
   });
 
+  describe('hosts and origins the MCP endpoint accepts', () => {
+    it("starts from VMCP_PUBLIC_URL's host name and origin", () => {
+      const c = loadConfig('edge', { VMCP_DATA_DIR: dir(), VMCP_PUBLIC_URL: 'https://VMCP.Example.com:443/' });
+      expect(c.allowedHosts).toEqual(['vmcp.example.com']);
+      expect(c.allowedOrigins).toEqual(['https://vmcp.example.com']);
+    });
+
+    it('adds VMCP_ALLOWED_HOSTS and VMCP_ALLOWED_ORIGINS, normalised, without repeats', () => {
+      const c = loadConfig('edge', {
+        VMCP_DATA_DIR: dir(),
+        VMCP_PUBLIC_URL: 'https://vmcp.example.com',
+        VMCP_ALLOWED_HOSTS: ' vmcp-edge.vmcp.svc.cluster.local, Internal.Example., [::1],,vmcp.example.com ',
+        VMCP_ALLOWED_ORIGINS: 'https://App.example.com/, http://localhost:6274,https://vmcp.example.com:443',
+      });
+      expect(c.allowedHosts).toEqual(['vmcp.example.com', 'vmcp-edge.vmcp.svc.cluster.local', 'internal.example', '[::1]']);
+      expect(c.allowedOrigins).toEqual(['https://vmcp.example.com', 'https://app.example.com', 'http://localhost:6274']);
+      expect(Object.isFrozen(c.allowedHosts) && Object.isFrozen(c.allowedOrigins)).toBe(true);
+    });
+
+    it('refuses entries that are not a bare host name or an origin, naming the entry', () => {
+      for (const host of ['vmcp.internal:8080', 'https://vmcp.internal', '::1', 'vmcp.internal/mcp', 'user@vmcp.internal']) {
+        expect(() => loadConfig('edge', { VMCP_ALLOWED_HOSTS: `ok.example,${host}` }), host).toThrow(/^VMCP_ALLOWED_HOSTS \(entry 2\): must be a host name/);
+      }
+      for (const origin of ['app.example.com', 'https://app.example.com/path', 'ftp://app.example.com', 'https://u:p@app.example.com', 'null']) {
+        expect(() => loadConfig('edge', { VMCP_ALLOWED_ORIGINS: origin }), origin).toThrow(/^VMCP_ALLOWED_ORIGINS \(entry 1\): must be an origin/);
+      }
+    });
+  });
+
   describe('master keys of the vault', () => {
     const key = () => randomBytes(32);
     const b64 = (k: Buffer) => k.toString('base64');

@@ -30,6 +30,10 @@ const EnvSchema = z.object({
     .url({ protocol: /^https?$/ })
     .default('http://127.0.0.1:8080')
     .transform((u) => u.replace(/\/+$/, '')),
+  /** DNS-rebinding protection of /mcp: host names (any port) accepted besides VMCP_PUBLIC_URL's, comma-separated. */
+  VMCP_ALLOWED_HOSTS: z.string().optional(),
+  /** Likewise the browser origins (`scheme://host[:port]`) accepted besides VMCP_PUBLIC_URL's. */
+  VMCP_ALLOWED_ORIGINS: z.string().optional(),
   VMCP_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   VMCP_MASTER_KEY: Base64Key.optional(),
   /** A file holding the master key instead (e.g. a mounted Kubernetes secret); not both. */
@@ -47,6 +51,14 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('vmcp_revocations'),
+  /** MCP sessions of 2025-era clients (any edge replica serves any session), and tools/list paging. */
+  VMCP_SESSIONS_BUCKET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('vmcp_sessions'),
+  VMCP_SESSION_IDLE_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).default(1800),
+  VMCP_TOOLS_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
+  VMCP_TOOLS_LIST_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   /** When set, /metrics answers only requests with `Authorization: Bearer <token>`. */
   VMCP_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   VMCP_BUS_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5000),
@@ -96,6 +108,13 @@ export interface VmcpConfig {
   readonly http: { readonly host: string; readonly port: number; readonly maxBodyBytes: number };
   readonly healthPort: number;
   readonly publicUrl: string;
+  /**
+   * Host names (lower-case, IPv6 in brackets; any port) the MCP endpoint accepts in `Host`:
+   * VMCP_PUBLIC_URL's, then VMCP_ALLOWED_HOSTS.
+   */
+  readonly allowedHosts: readonly string[];
+  /** Origins (`scheme://host[:port]`, as URL.origin spells them) it accepts in `Origin`: VMCP_PUBLIC_URL's, then VMCP_ALLOWED_ORIGINS. */
+  readonly allowedOrigins: readonly string[];
   readonly adminKey: string;
   readonly masterKey: Buffer;
   /** Retired master keys (VMCP_MASTER_KEY_PREVIOUS), accepted for unwrapping only; empty outside the vault. */
@@ -104,6 +123,16 @@ export interface VmcpConfig {
   /** Audit retention: the default days (per tenant settable) and the purge job's interval. */
   readonly auditRetention: { readonly defaultDays: number; readonly purgeIntervalMs: number };
   readonly revocationsBucket: string;
+  readonly mcp: {
+    /** KV bucket of 2025-era MCP sessions (edge only). */
+    readonly sessionsBucket: string;
+    /** A session unused this long is gone (the bucket's TTL, refreshed on use). */
+    readonly sessionIdleSeconds: number;
+    /** Tools per tools/list page. */
+    readonly toolsPageSize: number;
+    /** `ttlMs` of a 2026-07-28 tools/list result: how long a client may reuse it. */
+    readonly toolsListTtlMs: number;
+  };
   readonly eventsStream: string;
   readonly webhooks: {
     readonly timeoutMs: number;
@@ -192,6 +221,43 @@ function previousKeys(list: string | undefined, current: Buffer): readonly Buffe
   return Object.freeze(keys);
 }
 
+/** A host name as URL.hostname spells it: lower-case, IPv6 in brackets, no port. */
+const HOST_NAME = /^(?:\[[0-9a-f:.]+\]|[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?)$/;
+
+/** The entries of a comma-separated list, trimmed, empty ones dropped. */
+function listOf(list: string | undefined): string[] {
+  return (list ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** VMCP_PUBLIC_URL's host name, then each VMCP_ALLOWED_HOSTS entry (a trailing dot dropped), without repeats. */
+function allowedHosts(list: string | undefined, publicUrl: string): readonly string[] {
+  const hosts = [new URL(publicUrl).hostname];
+  listOf(list).forEach((entry, i) => {
+    const host = entry.toLowerCase().replace(/\.$/, '');
+    if (!HOST_NAME.test(host)) {
+      throw new ConfigError(`VMCP_ALLOWED_HOSTS (entry ${i + 1}): must be a host name without scheme or port (every port is accepted), IPv6 in brackets`);
+    }
+    if (!hosts.includes(host)) hosts.push(host);
+  });
+  return Object.freeze(hosts);
+}
+
+/** VMCP_PUBLIC_URL's origin, then each VMCP_ALLOWED_ORIGINS entry, without repeats. */
+function allowedOrigins(list: string | undefined, publicUrl: string): readonly string[] {
+  const origins = [new URL(publicUrl).origin];
+  listOf(list).forEach((entry, i) => {
+    const url = URL.parse(entry);
+    if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
+      throw new ConfigError(`VMCP_ALLOWED_ORIGINS (entry ${i + 1}): must be an origin, http(s)://host[:port] with no path`);
+    }
+    if (!origins.includes(url.origin)) origins.push(url.origin);
+  });
+  return Object.freeze(origins);
+}
+
 /** Parses the environment once; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(service: ServiceName, source: NodeJS.ProcessEnv = process.env): VmcpConfig {
   const parsed = EnvSchema.safeParse(source);
@@ -227,12 +293,20 @@ export function loadConfig(service: ServiceName, source: NodeJS.ProcessEnv = pro
     http: { host: e.VMCP_HTTP_HOST, port: e.VMCP_HTTP_PORT, maxBodyBytes: e.VMCP_MAX_BODY_BYTES },
     healthPort: e.VMCP_HEALTH_PORT ?? DEFAULT_HEALTH_PORTS[service],
     publicUrl: e.VMCP_PUBLIC_URL,
+    allowedHosts: allowedHosts(e.VMCP_ALLOWED_HOSTS, e.VMCP_PUBLIC_URL),
+    allowedOrigins: allowedOrigins(e.VMCP_ALLOWED_ORIGINS, e.VMCP_PUBLIC_URL),
     adminKey,
     masterKey,
     previousMasterKeys,
     auditStream: e.VMCP_AUDIT_STREAM,
     auditRetention: { defaultDays: e.VMCP_AUDIT_RETENTION_DAYS, purgeIntervalMs: e.VMCP_AUDIT_PURGE_INTERVAL_MS },
     revocationsBucket: e.VMCP_REVOCATIONS_BUCKET,
+    mcp: {
+      sessionsBucket: e.VMCP_SESSIONS_BUCKET,
+      sessionIdleSeconds: e.VMCP_SESSION_IDLE_SECONDS,
+      toolsPageSize: e.VMCP_TOOLS_PAGE_SIZE,
+      toolsListTtlMs: e.VMCP_TOOLS_LIST_TTL_MS,
+    },
     eventsStream: e.VMCP_EVENTS_STREAM,
     webhooks: {
       timeoutMs: e.VMCP_WEBHOOK_TIMEOUT_MS,

@@ -21,6 +21,19 @@ export interface CallToolOptions {
   readonly timeoutMs: number;
   /** Aborting it cancels the call upstream too. */
   readonly signal?: AbortSignal;
+  /**
+   * Asks the upstream for progress notifications of this call (connectors whose upstream
+   * has them: `mcp`). Never called after the call settled. The deadline stays absolute:
+   * progress does not extend it.
+   */
+  readonly onProgress?: (progress: CallProgress) => void;
+}
+
+/** One progress notification of a running call, the upstream's own numbers and words (secrets removed). */
+export interface CallProgress {
+  readonly progress: number;
+  readonly total?: number;
+  readonly message?: string;
 }
 
 /** Which cached state to drop: everything held for one account, one connection, or one tenant. */

@@ -23,6 +23,8 @@ export const ErrorCode = z.enum([
   'TOKEN_REVOKED',
   'CONFIG_NOT_FOUND',
   'UPSTREAM_ERROR',
+  // The agent cancelled the call (notifications/cancelled) or went away before its answer.
+  'CANCELLED',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -83,6 +85,11 @@ export function httpStatusOf(code: ErrorCode): number {
       return 415;
     case 'RESOURCE_EXHAUSTED':
       return 429;
+    case 'CANCELLED':
+      // The client gave up on its own request (gRPC's CANCELLED, nginx's non-standard 499).
+      // 408 is the standard status for "the client did not see the exchange through"; 409
+      // would claim a conflict with the resource's state, which there is none of.
+      return 408;
     case 'INTERNAL':
       return 500;
     case 'UPSTREAM_ERROR':

@@ -36,8 +36,39 @@ export const callTool = defineRpc({
     tool_name: z.string().min(1).max(256),
     arguments: z.record(z.string(), z.unknown()),
     timeout_ms: z.number().int().min(100).max(600_000),
+    /**
+     * The agent asked for progress (`_meta.progressToken`): the executor publishes the
+     * upstream's progress notifications on `callProgress`, under this execution id.
+     */
+    progress: z.literal(true).optional(),
   }).strict(),
   reply: z.object({ result: CallToolResult }),
+});
+
+/**
+ * One progress notification of a running call, published on
+ * `vmcp.executor.v1.events.progress.<execution_id>` (the `token` option of publish and subscribe) to the edge
+ * that holds the call. The upstream's numbers and message only: never arguments,
+ * results or credentials (the message is dropped when it contains one).
+ */
+export const callProgress = defineEvent({
+  subject: 'vmcp.executor.v1.events.progress',
+  payload: z.object({
+    execution_id: ExecutionId,
+    progress: z.number().finite(),
+    total: z.number().finite().optional(),
+    message: z.string().max(1000).optional(),
+  }),
+});
+
+/**
+ * Stops a running call: every executor replica hears it (no queue group) and aborts the
+ * call with this execution id if it runs it, which cancels it upstream too. Published by
+ * the edge that holds the call when its agent cancelled it or went away.
+ */
+export const cancelCall = defineEvent({
+  subject: 'vmcp.executor.v1.calls.cancel',
+  payload: z.object({ execution_id: ExecutionId }),
 });
 
 /** Published when an upstream says its tool list changed, so cached lists are dropped. */

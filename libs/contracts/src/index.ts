@@ -9,6 +9,7 @@ export * as policy from './policy.contract.js';
 export * as vault from './vault.contract.js';
 export * as vaultKeys from './vault-keys.contract.js';
 export * as executor from './executor.contract.js';
+export * as edge from './edge.contract.js';
 export * as audit from './audit.contract.js';
 export * as events from './events.contract.js';
 export * as webhooks from './webhooks.contract.js';

@@ -137,15 +137,17 @@ export class Bus {
     );
   }
 
-  publish<E extends BusEvent>(event: E, payload: z.input<E['payload']>): void {
+  /** `token`: one more subject token after the event's subject (e.g. an execution id), so only its listener gets it. */
+  publish<E extends BusEvent>(event: E, payload: z.input<E['payload']>, options: { token?: string } = {}): void {
     const data = event.payload.parse(payload);
-    this.connection.publish(event.subject, JSON.stringify(data));
+    this.connection.publish(subjectOf(event, options.token), JSON.stringify(data));
   }
 
   /** Listens to an event; malformed payloads are dropped (and counted by the caller's handler never running). */
   /** `queue`: one member of the group gets each event (work to do once), instead of every subscriber (caches to drop). */
-  subscribe<E extends BusEvent>(event: E, handler: (payload: z.output<E['payload']>) => void, options: { queue?: string } = {}): Subscription {
-    return this.connection.subscribe(event.subject, {
+  /** `token`: listen to the event under this one extra subject token only (see publish). */
+  subscribe<E extends BusEvent>(event: E, handler: (payload: z.output<E['payload']>) => void, options: { queue?: string; token?: string } = {}): Subscription {
+    return this.connection.subscribe(subjectOf(event, options.token), {
       ...(options.queue ? { queue: options.queue } : {}),
       callback: (err, msg) => {
         if (err) return;
@@ -161,6 +163,11 @@ export class Bus {
     });
   }
 
+  /** Resolves once the server has everything published so far (so a reply sent on another connection cannot overtake it). */
+  flush(): Promise<void> {
+    return this.connection.flush();
+  }
+
   isConnected(): boolean {
     return this.connected && !this.connection.isClosed() && this.connection.getServer() !== '';
   }
@@ -168,6 +175,15 @@ export class Bus {
   async close(): Promise<void> {
     if (!this.connection.isClosed()) await this.connection.drain();
   }
+}
+
+/** A single NATS token: no dots, spaces or wildcards, so it can neither widen nor leave the subject. */
+const SUBJECT_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
+
+function subjectOf(event: BusEvent, token: string | undefined): string {
+  if (token === undefined) return event.subject;
+  if (!SUBJECT_TOKEN.test(token)) throw new VmcpError('INVALID_ARGUMENT', `not a subject token on ${event.subject}`);
+  return `${event.subject}.${token}`;
 }
 
 function toVmcpError(err: unknown, subject: string, timeout: number): VmcpError {

@@ -33,3 +33,7 @@ export { PETSTORE_OPENAPI } from './fake-providers/petstore-openapi.js';
 export { startFakeSalesforce } from './fake-providers/salesforce.js';
 export type { FakeSalesforce, FakeSalesforceOptions, SfRecord, SfValue } from './fake-providers/salesforce.js';
 export { startFakeSlack, type FakeSlack, type FakeSlackOptions, type SlackMessageRecord } from './fake-providers/slack.js';
+export { startConformanceUpstream } from './conformance-upstream.js';
+export type { ConformanceUpstream, ConformanceUpstreamOptions } from './conformance-upstream.js';
+export { conformanceCli, runConformance, startBearerProxy } from './conformance.js';
+export type { BearerProxy, ConformanceCheck, ConformanceOptions, ConformanceRun, ConformanceScenarioResult } from './conformance.js';

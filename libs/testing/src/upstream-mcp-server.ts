@@ -25,6 +25,8 @@ export interface UpstreamMcpServer {
   readonly requests: UpstreamRequest[];
   /** Every tool call received, with the headers it carried. */
   readonly calls: UpstreamCall[];
+  /** Tool calls the client cancelled (notifications/cancelled) while they ran, by tool name. */
+  readonly cancelled: string[];
   /** How many `initialize` requests arrived (one per upstream session). */
   initializeCount(): number;
   close(): Promise<void>;
@@ -50,12 +52,13 @@ const CREDENTIAL_HEADERS = /^(authorization|x-api-key|x-.*)$/i;
 /**
  * A real MCP server built with the SDK (stateful Streamable HTTP) for tests: echo, add
  * (structured output), whoami (shows the credential headers it received), image, fail
- * (isError), slow. It records what reaches it so tests can assert on it.
+ * (isError), slow (records its cancellation), progress. It records what reaches it so tests can assert on it.
  */
 export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Promise<UpstreamMcpServer> {
   const record = options.record !== false;
   const requests: UpstreamRequest[] = [];
   const calls: UpstreamCall[] = [];
+  const cancelled: string[] = [];
   let initializes = 0;
   const transports = new Map<string, StreamableHTTPServerTransport>();
 
@@ -101,9 +104,33 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
     });
     server.registerTool('slow', { description: 'Wait ms then answer', inputSchema: { ms: z.number().int().min(0).max(60_000) } }, async ({ ms }, extra) => {
       seen('slow', { ms }, extra);
-      await new Promise((r) => setTimeout(r, ms));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        // A cancelled call stops waiting (its answer is not sent) and is recorded.
+        extra.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          cancelled.push('slow');
+          resolve();
+        });
+      });
       return { content: [{ type: 'text', text: `waited ${ms}` }] };
     });
+    server.registerTool(
+      'progress',
+      {
+        description: 'Report `steps` progress notifications (when the caller sent a progressToken), then answer',
+        inputSchema: { steps: z.number().int().min(0).max(100), delay_ms: z.number().int().min(0).max(5000).optional() },
+      },
+      async ({ steps, delay_ms }, extra) => {
+        seen('progress', { steps, ...(delay_ms !== undefined ? { delay_ms } : {}) }, extra);
+        const progressToken = extra._meta?.progressToken;
+        for (let i = 1; progressToken !== undefined && i <= steps; i++) {
+          await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: i, total: steps, message: `step ${i} of ${steps}` } });
+          if (delay_ms) await new Promise((r) => setTimeout(r, delay_ms));
+        }
+        return { content: [{ type: 'text', text: `done in ${steps} steps${progressToken === undefined ? ' (no progress asked)' : ''}` }] };
+      },
+    );
     return server;
   };
 
@@ -155,6 +182,7 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
     url: `http://127.0.0.1:${port}/mcp`,
     requests,
     calls,
+    cancelled,
     initializeCount: () => initializes,
     async close() {
       await Promise.allSettled([...transports.values()].map((t) => t.close()));

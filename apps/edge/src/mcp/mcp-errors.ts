@@ -26,6 +26,14 @@ export function toMcpError(code: ErrorCode, message: string): GatewayRpcError {
   return new GatewayRpcError(jsonRpcCodeOf(code), message, { code });
 }
 
+/**
+ * A cancelled request. JSON-RPC and MCP define no code for it (MCP's receiver should not
+ * answer, which the SDK does when it saw the cancellation itself). A 2025-era cancellation
+ * arrives as a separate POST, so the call's stream still ends with this error (LSP's
+ * RequestCancelled); the client, having dropped the request, ignores it.
+ */
+export const REQUEST_CANCELLED = -32800;
+
 function jsonRpcCodeOf(code: ErrorCode): number {
   switch (code) {
     case 'TOOL_NOT_FOUND':
@@ -48,5 +56,7 @@ function jsonRpcCodeOf(code: ErrorCode): number {
     case 'INTERNAL':
     case 'UPSTREAM_ERROR':
       return JsonRpcCode.InternalError;
+    case 'CANCELLED':
+      return REQUEST_CANCELLED;
   }
 }

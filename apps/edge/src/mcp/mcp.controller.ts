@@ -1,38 +1,58 @@
-import { All, Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { CallToolRequestSchema, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { All, Controller, Get, Inject, Param, Req, Res, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  createMcpHandler,
+  isInitializeRequest,
+  isJsonContentType,
+  isLegacyRequest,
+  WebStandardStreamableHTTPServerTransport,
+  type AuthInfo,
+  type InitializeRequest,
+  type McpHttpHandler,
+} from '@modelcontextprotocol/server';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { ConfigId, isVmcpError, policy, type SessionPrincipal } from '@vmcp/contracts';
-import { Bus } from '@vmcp/messaging';
+import { ConfigId, isVmcpError, type SessionPrincipal } from '@vmcp/contracts';
 import { VMCP_LOGGER } from '@vmcp/runtime';
-import { VMCP_VERSION, type Logger } from '@vmcp/telemetry';
-import type { Request, Response } from 'express';
+import type { Logger } from '@vmcp/telemetry';
+import type { Request as ExpressRequest, Response as ExpressResponse } from 'express';
 import { bearerOf } from '../auth/api-principal.js';
 import { RevocationsService } from '../auth/revocations.service.js';
 import { InvalidSessionToken, SessionTokensService } from '../auth/session-tokens.service.js';
-import { toMcpError } from './mcp-errors.js';
-import { ToolCallService } from './tool-call.service.js';
+import { InFlightCalls } from './in-flight-calls.service.js';
+import { boundTo, keyOf, MAX_SESSION_RECORD_BYTES, McpSessionsService } from './mcp-sessions.service.js';
+import { VirtualServerFactory } from './virtual-server.factory.js';
+import { abortOnClose, sendWebResponse, toWebRequest } from './web-bridge.js';
+
+type RpcId = string | number | null;
 
 /**
- * The virtual MCP server: Streamable HTTP at {mcp_server_url}, one per config. Each
- * request carries the session token; the server is stateless (no in-process session),
- * so any edge replica can serve any request.
+ * The virtual MCP server: Streamable HTTP at {mcp_server_url}, one per config, for both
+ * protocol revisions on the same URL. Every request carries the session token and is
+ * verified; then
+ * - 2026-07-28 requests (a `_meta` envelope) go to the SDK's per-request entry
+ *   (`createMcpHandler`): discover, header checks, version errors, cache hints;
+ * - 2025-era requests (no envelope) are served per request too, with their session kept
+ *   in NATS KV (McpSessionsService), so any edge replica serves any session.
+ * Each request gets a fresh SDK server for its principal (VirtualServerFactory).
  */
-/** One validator for every per-request server: building an Ajv instance per request costs milliseconds. */
-const SHARED_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
-
 @Controller()
-export class McpController {
+export class McpController implements OnApplicationShutdown {
+  private readonly modern: McpHttpHandler;
+
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
-    private readonly bus: Bus,
     private readonly tokens: SessionTokensService,
     private readonly revocations: RevocationsService,
-    private readonly calls: ToolCallService,
+    private readonly sessions: McpSessionsService,
+    private readonly servers: VirtualServerFactory,
+    private readonly inFlight: InFlightCalls,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.modern = createMcpHandler(({ authInfo }) => this.servers.create(principalOf(authInfo)), {
+      // 2025-era traffic never reaches this handler: it is routed to the session leg below.
+      legacy: 'reject',
+      onerror: (err) => this.logger.debug({ err: err.message.slice(0, 300) }, 'MCP request refused'),
+    });
+  }
 
   private resourceMetadataUrl(configId: string): string {
     return `${this.config.publicUrl}/.well-known/oauth-protected-resource/mcp/${configId}`;
@@ -40,7 +60,7 @@ export class McpController {
 
   /** RFC 9728 protected-resource metadata, for clients that discover how to authenticate. */
   @Get('.well-known/oauth-protected-resource/mcp/:configId')
-  metadata(@Param('configId') configId: string, @Res() res: Response): void {
+  metadata(@Param('configId') configId: string, @Res() res: ExpressResponse): void {
     if (!ConfigId.safeParse(configId).success) {
       res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such MCP server' } });
       return;
@@ -54,30 +74,138 @@ export class McpController {
   }
 
   @All('mcp/:configId')
-  async handle(@Param('configId') configId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async handle(@Param('configId') configId: string, @Req() req: ExpressRequest, @Res() res: ExpressResponse): Promise<void> {
     if (!ConfigId.safeParse(configId).success || this.revocations.isConfigDeleted(configId)) {
       res.status(404).json(jsonRpcError(-32600, 'no such MCP server'));
       return;
     }
+    // Every request, whatever the revision or session: a revoked token stops a session at once.
     const principal = await this.authenticate(configId, req, res);
     if (!principal) return;
-    if (req.method !== 'POST') {
-      // Stateless server: no standalone SSE stream to GET and no session to DELETE.
-      res.status(405).set('Allow', 'POST').json(jsonRpcError(-32000, 'Method not allowed'));
+    if (req.method === 'POST' && !isJsonContentType(req.headers['content-type'] ?? null)) {
+      res.status(415).json(jsonRpcError(-32000, 'Unsupported Media Type: Content-Type must be application/json'));
       return;
     }
-
-    const server = this.serverFor(principal);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
+    const body: unknown = req.body;
+    try {
+      const web = toWebRequest(req, abortOnClose(res));
+      await sendWebResponse(res, await this.route(web, body, principal));
+    } catch (err) {
+      if (res.headersSent) return;
+      if (isVmcpError(err) && err.code === 'UNAVAILABLE') {
+        // The session store (NATS) cannot be reached: the client may retry.
+        res.status(503).set('Retry-After', '1').json(jsonRpcError(-32603, err.message, idOf(body)));
+        return;
+      }
+      this.logger.error({ err: (err as Error).message.slice(0, 300) }, 'MCP request failed');
+      res.status(500).json(jsonRpcError(-32603, 'Internal error', idOf(body)));
+    }
   }
 
-  private async authenticate(configId: string, req: Request, res: Response): Promise<SessionPrincipal | undefined> {
+  private async route(web: Request, body: unknown, principal: SessionPrincipal): Promise<Response> {
+    switch (web.method) {
+      case 'POST':
+        // The SDK's own classification: a `_meta` envelope claim makes a request 2026-07-28.
+        if (await isLegacyRequest(web, body)) return this.serveLegacy(web, body, principal);
+        return this.modern.fetch(web, { parsedBody: body, authInfo: authInfoOf(principal) });
+      case 'DELETE': {
+        const sessionId = web.headers.get('mcp-session-id');
+        if (sessionId !== null && !isModernVersion(web.headers.get('mcp-protocol-version'))) return this.endSession(sessionId, principal);
+        // A 2026-07-28 client has no session to end: the SDK answers 405.
+        return this.modern.fetch(web, { authInfo: authInfoOf(principal) });
+      }
+      case 'GET':
+        // No standalone SSE stream in either revision (the server sends nothing unprompted;
+        // tools.listChanged is false): 405, which the spec allows.
+        return this.modern.fetch(web, { authInfo: authInfoOf(principal) });
+      default:
+        return Response.json(jsonRpcError(-32000, 'Method not allowed.'), { status: 405, headers: { Allow: 'POST' } });
+    }
+  }
+
+  /** A 2025-era request: `initialize` opens a session; everything else needs a live one of this user's. */
+  private async serveLegacy(web: Request, body: unknown, principal: SessionPrincipal): Promise<Response> {
+    if (isInitializeRequest(body)) return this.initialize(web, body, principal);
+    const sessionId = web.headers.get('mcp-session-id');
+    if (sessionId === null) return Response.json(jsonRpcError(-32000, 'Bad Request: Mcp-Session-Id header is required', idOf(body)), { status: 400 });
+    const session = await this.sessions.get(sessionId);
+    // Another user's session answers exactly like an unknown one: its existence is not revealed.
+    if (!session || !boundTo(session, principal)) return sessionNotFound(idOf(body));
+    const version = web.headers.get('mcp-protocol-version');
+    if (version !== null && version !== session.protocol_version) {
+      return Response.json(jsonRpcError(-32000, 'Bad Request: MCP-Protocol-Version is not the version this session negotiated', idOf(body)), { status: 400 });
+    }
+    const sessionKey = keyOf(sessionId);
+    // A cancellation may be for a call another replica holds: every replica hears it.
+    for (const requestId of cancelledRequestIds(body)) this.inFlight.cancel(sessionKey, requestId);
+    return this.serveOnce(web, body, principal, sessionKey);
+  }
+
+  private async initialize(web: Request, body: InitializeRequest, principal: SessionPrincipal): Promise<Response> {
+    const { capabilities, clientInfo } = body.params;
+    if (JSON.stringify(capabilities).length + JSON.stringify(clientInfo).length > MAX_SESSION_RECORD_BYTES) {
+      return Response.json(jsonRpcError(-32602, 'initialize: capabilities and clientInfo are too large', idOf(body)), { status: 400 });
+    }
+    const response = await this.serveOnce(web, body, principal);
+    const text = await response.text();
+    const negotiated = negotiatedVersionOf(text);
+    // A refused initialize opens nothing.
+    if (response.status !== 200 || negotiated === undefined) return new Response(text, response);
+    const sessionId = await this.sessions.create({
+      tenant_id: principal.tenant_id,
+      config_id: principal.config_id,
+      identifier: principal.identifier,
+      token_id: principal.token_id ?? null,
+      protocol_version: negotiated,
+      client_capabilities: capabilities,
+      client_info: clientInfo,
+      created_at: new Date().toISOString(),
+    });
+    const headers = new Headers(response.headers);
+    headers.set('mcp-session-id', sessionId);
+    return new Response(text, { status: 200, headers });
+  }
+
+  /**
+   * One 2025-era exchange on a fresh server and a stateless transport: the transport holds
+   * no session (we checked it above), so the server answers as on an initialized session.
+   * The client's capabilities stay in the session record and are not seeded into the
+   * server: it never sends the client a request (no sampling, elicitation or roots).
+   */
+  private async serveOnce(web: Request, body: unknown, principal: SessionPrincipal, sessionKey?: string): Promise<Response> {
+    const server = this.servers.create(principal, sessionKey !== undefined ? { sessionKey } : {});
+    // JSON answers, except for a call that asked for progress: its notifications need an SSE stream.
+    const stream = wantsProgress(body);
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !stream });
+    await server.connect(transport);
+    const close = () => {
+      void transport.close().catch(() => undefined);
+      void server.close().catch(() => undefined);
+    };
+    let response: Response;
+    try {
+      response = await transport.handleRequest(web, { parsedBody: body });
+    } catch (err) {
+      close();
+      throw err;
+    }
+    // A JSON answer is complete now; a stream is complete when the transport ends it (after
+    // the result) or the client goes away.
+    if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
+      close();
+      return response;
+    }
+    return new Response(onStreamEnd(response.body, close), response);
+  }
+
+  private async endSession(sessionId: string, principal: SessionPrincipal): Promise<Response> {
+    const session = await this.sessions.get(sessionId);
+    if (!session || !boundTo(session, principal)) return sessionNotFound(null);
+    await this.sessions.delete(sessionId);
+    return new Response(null, { status: 200 });
+  }
+
+  private async authenticate(configId: string, req: ExpressRequest, res: ExpressResponse): Promise<SessionPrincipal | undefined> {
     const challenge = (error?: string) => {
       const parts = ['Bearer realm="vmcp"', `resource_metadata="${this.resourceMetadataUrl(configId)}"`];
       if (error) parts.push('error="invalid_token"', `error_description="${error}"`);
@@ -96,38 +224,104 @@ export class McpController {
     }
   }
 
-  private serverFor(principal: SessionPrincipal): Server {
-    const server = new Server(
-      { name: 'vmcp', version: VMCP_VERSION },
-      { capabilities: { tools: { listChanged: false } }, jsonSchemaValidator: SHARED_SCHEMA_VALIDATOR },
-    );
-    server.setRequestHandler(ListToolsRequestSchema, async () => {
-      try {
-        const { tools } = await this.bus.request(policy.scopedTools, principal);
-        return { tools: tools.map((t) => ({ ...t.definition, name: t.name }) as Tool) };
-      } catch (err) {
-        throw isVmcpError(err) ? toMcpError(err.code, err.message) : err;
-      }
-    });
-    server.setRequestHandler(CallToolRequestSchema, async (request) => {
-      try {
-        const { result } = await this.calls.call({
-          principal,
-          toolName: request.params.name,
-          arguments: request.params.arguments ?? {},
-          source: 'mcp',
-        });
-        return result;
-      } catch (err) {
-        if (isVmcpError(err)) throw toMcpError(err.code, err.message);
-        this.logger.error({ err: (err as Error).message }, 'tools/call failed');
-        throw err;
-      }
-    });
-    return server;
+  async onApplicationShutdown(): Promise<void> {
+    await this.modern.close();
   }
 }
 
-function jsonRpcError(code: number, message: string) {
-  return { jsonrpc: '2.0', error: { code, message }, id: null };
+/** The verified principal rides to the server factory in the SDK's pass-through auth info (never the token itself). */
+function authInfoOf(principal: SessionPrincipal): AuthInfo {
+  return { token: principal.token_id ?? '', clientId: principal.identifier, scopes: [], extra: { principal } };
+}
+
+function principalOf(authInfo: AuthInfo | undefined): SessionPrincipal {
+  const principal = authInfo?.extra?.['principal'] as SessionPrincipal | undefined;
+  // Fail closed: the controller authenticates before anything reaches the handler.
+  if (!principal) throw new Error('MCP request without a verified principal');
+  return principal;
+}
+
+/** The first modern revision is 2026-07-28; later ones sort after it. */
+function isModernVersion(version: string | null): boolean {
+  return version !== null && version >= '2026-07-28';
+}
+
+function negotiatedVersionOf(text: string): string | undefined {
+  try {
+    const version = (JSON.parse(text) as { result?: { protocolVersion?: unknown } }).result?.protocolVersion;
+    return typeof version === 'string' ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The request's id when the body is one JSON-RPC request, for error answers. */
+function idOf(body: unknown): RpcId {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+  const id = (body as { id?: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+/** The messages of a body (one, or a batch from a 2025-03-26 client). */
+function messagesOf(body: unknown): unknown[] {
+  return Array.isArray(body) ? body : [body];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Whether the body holds a tools/call with `_meta.progressToken`: its answer must be a stream. */
+function wantsProgress(body: unknown): boolean {
+  return messagesOf(body).some((m) => {
+    if (!isObject(m) || m['method'] !== 'tools/call' || !isObject(m['params'])) return false;
+    const meta = m['params']['_meta'];
+    return isObject(meta) && meta['progressToken'] !== undefined;
+  });
+}
+
+/** The request ids named by the body's `notifications/cancelled`. */
+function cancelledRequestIds(body: unknown): unknown[] {
+  return messagesOf(body)
+    .filter((m): m is Record<string, unknown> => isObject(m) && m['method'] === 'notifications/cancelled' && m['id'] === undefined && isObject(m['params']))
+    .map((m) => (m['params'] as Record<string, unknown>)['requestId']);
+}
+
+/** The same stream, calling `end` once when it is read to the end, fails, or is cancelled. */
+function onStreamEnd(body: ReadableStream<Uint8Array>, end: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let ended = false;
+  const finish = () => {
+    if (!ended) {
+      ended = true;
+      end();
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          finish();
+        } else controller.enqueue(value);
+      } catch (err) {
+        controller.error(err);
+        finish();
+      }
+    },
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason);
+    },
+  });
+}
+
+/** Unknown, expired, ended or another user's: the client starts a new session (spec: 404). */
+function sessionNotFound(id: RpcId): Response {
+  return Response.json(jsonRpcError(-32001, 'Session not found', id), { status: 404 });
+}
+
+function jsonRpcError(code: number, message: string, id: RpcId = null) {
+  return { jsonrpc: '2.0', error: { code, message }, id };
 }

@@ -35,11 +35,25 @@ export interface CallRequest {
   readonly arguments: Record<string, unknown>;
   readonly source: 'mcp' | 'api';
   readonly agentRunId?: string | null;
+  /** Aborted when the agent cancels the call or goes away: the executor is told to stop it. */
+  readonly signal?: AbortSignal;
+  /** The agent asked for progress: the upstream's notifications of this call, in order, before the result. */
+  readonly onProgress?: (progress: CallProgress) => void;
+}
+
+export interface CallProgress {
+  readonly progress: number;
+  readonly total?: number;
+  readonly message?: string;
 }
 
 export interface CallOutcome {
   readonly executionId: string;
   readonly result: CallToolResult;
+}
+
+function cancelled(): VmcpError {
+  return new VmcpError('CANCELLED', 'the call was cancelled by the client');
 }
 
 function byConfig(p: SessionPrincipal | ConnectionPrincipal): p is SessionPrincipal {
@@ -161,24 +175,28 @@ export class ToolCallService implements OnApplicationShutdown {
     }
 
     const timeoutMs = decision.timeout_ms ?? this.config.toolTimeoutMs;
+    // Subscribed before the call is sent (same connection, so in order): no progress is missed.
+    const progress = req.onProgress
+      ? this.bus.subscribe(executor.callProgress, ({ execution_id: _id, ...p }) => req.onProgress?.(p), { token: executionId })
+      : undefined;
     try {
-      const { result } = await meter.hop(
-        'execute',
-        this.bus.request(
-          executor.callTool,
-          {
-            tenant_id: req.principal.tenant_id,
-            execution_id: executionId,
-            connection: decision.connection,
-            account_id: decision.connected_account_id,
-            grant: decision.grant,
-            tool_name: decision.upstream_tool_name,
-            arguments: req.arguments,
-            timeout_ms: timeoutMs,
-          },
-          { timeoutMs: timeoutMs + EXECUTOR_REPLY_MARGIN_MS },
-        ),
+      if (req.signal?.aborted) throw cancelled();
+      const execution = this.bus.request(
+        executor.callTool,
+        {
+          tenant_id: req.principal.tenant_id,
+          execution_id: executionId,
+          connection: decision.connection,
+          account_id: decision.connected_account_id,
+          grant: decision.grant,
+          tool_name: decision.upstream_tool_name,
+          arguments: req.arguments,
+          timeout_ms: timeoutMs,
+          ...(req.onProgress ? { progress: true as const } : {}),
+        },
+        { timeoutMs: timeoutMs + EXECUTOR_REPLY_MARGIN_MS },
       );
+      const { result } = await meter.hop('execute', req.signal ? this.untilCancelled(execution, req.signal, executionId) : execution);
       this.recordLater({
         ...base,
         type: 'finished',
@@ -202,7 +220,30 @@ export class ToolCallService implements OnApplicationShutdown {
         error_message: error.message,
       });
       throw error;
+    } finally {
+      progress?.unsubscribe();
     }
+  }
+
+  /**
+   * The executor's answer, unless the agent cancels first: then every executor is told to
+   * stop this execution (the one running it cancels it upstream) and the call ends at once
+   * with CANCELLED, without waiting for the executor.
+   */
+  private untilCancelled<T>(work: Promise<T>, signal: AbortSignal, executionId: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        try {
+          this.bus.publish(executor.cancelCall, { execution_id: executionId });
+        } catch (err) {
+          this.logger.warn({ execution_id: executionId, err: (err as Error).message.slice(0, 200) }, 'cancellation not published');
+        }
+        reject(cancelled());
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   /**

@@ -3,6 +3,7 @@ import { executor, newId, VmcpError, type CallToolResult, type ConnectionTarget 
 import type { CallToolOptions, Connector, ConnectorContext } from '@vmcp/connectors';
 import { createLogger } from '@vmcp/telemetry';
 import { describe, expect, it } from 'vitest';
+import type { Bus } from '@vmcp/messaging';
 import type { ConnectorRegistry } from '../connectors/connector-registry.service.js';
 import { CallToolHandler } from './call-tool.handler.js';
 
@@ -23,11 +24,30 @@ const RICH: CallToolResult = {
   unknown_top_level: true,
 };
 
+/** A bus that records what is published and lets the test deliver events. */
+function fakeBus() {
+  const published: Array<{ subject: string; payload: unknown; token?: string }> = [];
+  const listeners = new Map<string, (payload: unknown) => void>();
+  let flushes = 0;
+  const bus = {
+    publish: (event: { subject: string }, payload: unknown, options: { token?: string } = {}) => void published.push({ subject: event.subject, payload, ...options }),
+    subscribe: (event: { subject: string }, handler: (payload: unknown) => void) => {
+      listeners.set(event.subject, handler);
+      return { unsubscribe: () => listeners.delete(event.subject) };
+    },
+    flush: async () => void flushes++,
+  };
+  return { bus: bus as unknown as Bus, published, deliver: (subject: string, payload: unknown) => listeners.get(subject)?.(payload), flushes: () => flushes };
+}
+
 function setup(callTool: Connector['callTool']) {
   const lines: string[] = [];
   const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) });
   const registry = { for: () => ({ callTool }) } as unknown as ConnectorRegistry;
-  return { handler: new CallToolHandler(registry, createLogger('executor', 'info', sink)), lines };
+  const bus = fakeBus();
+  const handler = new CallToolHandler(registry, createLogger('executor', 'info', sink), bus.bus);
+  handler.onModuleInit();
+  return { handler, lines, bus };
 }
 
 const request = (over: Partial<Parameters<CallToolHandler['handle']>[0]> = {}) => ({
@@ -48,7 +68,9 @@ describe('CallToolHandler', () => {
     const req = request();
     const reply = await handler.handle(req);
     expect(reply.result).toBe(RICH);
-    expect(seen).toEqual([[{ tenantId: req.tenant_id, connection, accountId: req.account_id, grant: req.grant }, 'lookup', { query: 'private-argument' }, { timeoutMs: 1500 }]]);
+    expect(seen).toEqual([[{ tenantId: req.tenant_id, connection, accountId: req.account_id, grant: req.grant }, 'lookup', { query: 'private-argument' }, { timeoutMs: 1500, signal: expect.any(AbortSignal) }]]);
+    // No progress asked: none is requested from the connector.
+    expect(seen[0]![3].onProgress).toBeUndefined();
     // What goes back on the bus keeps every field, known or not.
     expect(executor.callTool.reply.parse(reply)).toEqual({ result: RICH });
   });
@@ -60,5 +82,44 @@ describe('CallToolHandler', () => {
     const logged = JSON.parse(lines.join('')) as Record<string, unknown>;
     expect(logged).toMatchObject({ level: 'warn', execution_id: req.execution_id, connection_id: connection.id, tool_name: 'lookup', code: 'DEADLINE_EXCEEDED' });
     expect(lines.join('')).not.toContain('private-argument');
+  });
+
+  it('publishes progress under the execution id when asked, and flushes it before the reply', async () => {
+    const { handler, bus } = setup(async (_ctx, _name, _args, options) => {
+      options.onProgress?.({ progress: 1, total: 2, message: 'half' });
+      options.onProgress?.({ progress: 2, total: 2 });
+      return RICH;
+    });
+    const req = request({ progress: true });
+    await handler.handle(req);
+    expect(bus.published).toEqual([
+      { subject: executor.callProgress.subject, token: req.execution_id, payload: { execution_id: req.execution_id, progress: 1, total: 2, message: 'half' } },
+      { subject: executor.callProgress.subject, token: req.execution_id, payload: { execution_id: req.execution_id, progress: 2, total: 2 } },
+    ]);
+    expect(bus.flushes()).toBe(1);
+  });
+
+  it('aborts the running call named by a cancellation, and a call whose cancellation came first', async () => {
+    const signals: AbortSignal[] = [];
+    const { handler, bus } = setup(
+      (_ctx, _name, _args, options) =>
+        new Promise((_resolve, reject) => {
+          signals.push(options.signal!);
+          if (options.signal!.aborted) reject(new VmcpError('CANCELLED', 'cancelled'));
+          options.signal!.addEventListener('abort', () => reject(new VmcpError('CANCELLED', 'cancelled')));
+        }),
+    );
+    const running = request();
+    const other = request();
+    const call = handler.handle(running);
+    const otherCall = handler.handle(other);
+    otherCall.catch(() => undefined);
+    bus.deliver(executor.cancelCall.subject, { execution_id: running.execution_id });
+    await expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(signals[1]!.aborted).toBe(false);
+
+    const early = request();
+    bus.deliver(executor.cancelCall.subject, { execution_id: early.execution_id });
+    await expect(handler.handle(early)).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 });

@@ -1,29 +1,62 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { isVmcpError, type executor, type RpcReply, type RpcRequestParsed } from '@vmcp/contracts';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { executor, isVmcpError, type RpcReply, type RpcRequestParsed } from '@vmcp/contracts';
+import type { CallProgress } from '@vmcp/connectors';
+import { Bus } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { metrics, secondsSince, type Logger } from '@vmcp/telemetry';
 import { ConnectorRegistry } from '../connectors/connector-registry.service.js';
+import { RunningCalls } from './running-calls.js';
 
 type CallToolRequest = RpcRequestParsed<typeof executor.callTool>;
 type CallToolReply = RpcReply<typeof executor.callTool>;
 
 /**
  * Runs one call that policy allowed, under the account's own credential, within the
- * caller's timeout. The result is the upstream's, unchanged.
+ * caller's timeout. The result is the upstream's, unchanged. When the edge asked for
+ * progress it is published per call as it comes; a cancellation for the call (heard by
+ * every replica) aborts it, which cancels it upstream too.
  */
 @Injectable()
-export class CallToolHandler {
+export class CallToolHandler implements OnModuleInit, OnModuleDestroy {
+  private readonly running = new RunningCalls();
+  private subscription?: ReturnType<Bus['subscribe']>;
+
   constructor(
     private readonly connectors: ConnectorRegistry,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
+    private readonly bus: Bus,
   ) {}
+
+  onModuleInit(): void {
+    // No queue group: only the replica that runs the call can stop it, and it is not known which.
+    this.subscription = this.bus.subscribe(executor.cancelCall, (e) => void this.running.cancel(e.execution_id));
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
 
   async handle(req: CallToolRequest): Promise<CallToolReply> {
     const ctx = { tenantId: req.tenant_id, connection: req.connection, accountId: req.account_id, grant: req.grant };
     const started = performance.now();
+    const call = this.running.start(req.execution_id);
+    let settled = false;
+    let progressSent = false;
+    const onProgress = req.progress
+      ? (p: CallProgress) => {
+          if (settled) return;
+          progressSent = true;
+          this.bus.publish(executor.callProgress, { execution_id: req.execution_id, ...p }, { token: req.execution_id });
+        }
+      : undefined;
     try {
-      const result = await this.connectors.for(req.connection).callTool(ctx, req.tool_name, req.arguments, { timeoutMs: req.timeout_ms });
+      const result = await this.connectors
+        .for(req.connection)
+        .callTool(ctx, req.tool_name, req.arguments, { timeoutMs: req.timeout_ms, signal: call.signal, ...(onProgress ? { onProgress } : {}) });
       metrics().executor.call(req.connection.connector, secondsSince(started), { toolError: result.isError === true });
+      // The reply leaves on another connection: the progress must be at the server first, so
+      // the edge gets every notification before the result.
+      if (progressSent) await this.bus.flush().catch(() => undefined);
       return { result };
     } catch (err) {
       metrics().executor.call(req.connection.connector, secondsSince(started), { error: err });
@@ -33,6 +66,9 @@ export class CallToolHandler {
         'tool call failed',
       );
       throw err;
+    } finally {
+      settled = true;
+      call.done();
     }
   }
 }

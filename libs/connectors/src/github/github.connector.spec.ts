@@ -345,7 +345,7 @@ describe('github connector: failures', () => {
     gh.override({ path: '/repos/octocat/Hello-World' }, { status: 200, body: {}, delayMs: 3000 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    expect(await vmcpError(call('github_get_repo', { owner: 'octocat', repo: 'Hello-World' }, { signal: controller.signal }))).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/cancelled/) });
+    expect(await vmcpError(call('github_get_repo', { owner: 'octocat', repo: 'Hello-World' }, { signal: controller.signal }))).toMatchObject({ code: 'CANCELLED', message: expect.stringMatching(/cancelled/) });
   });
 
   it('an answer over the size limit is a tool error asking for less', async () => {

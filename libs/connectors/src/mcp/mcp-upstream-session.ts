@@ -1,10 +1,12 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ToolListChangedNotificationSchema, type Progress } from '@modelcontextprotocol/sdk/types.js';
 import { executor, ToolDefinition, type CallToolResult } from '@vmcp/contracts';
 import { VMCP_VERSION } from '@vmcp/telemetry';
 import { z } from 'zod';
+import type { CallProgress } from '../connector.js';
 import { StoppedError, type Deadline } from '../shared/deadline.js';
+import { sanitizeUpstreamText } from '../shared/sanitize.js';
 import { MalformedAnswerError } from './upstream-errors.js';
 
 export interface UpstreamSessionSpec {
@@ -82,8 +84,14 @@ export class McpUpstreamSession {
   }
 
   /** Runs the tool and returns its result as the upstream sent it. */
-  async callTool(name: string, args: Record<string, unknown>, deadline: Deadline): Promise<CallToolResult> {
-    const raw = await this.request({ method: 'tools/call', params: { name, arguments: args } }, AnyResult, deadline.remaining(), deadline.signal);
+  async callTool(name: string, args: Record<string, unknown>, deadline: Deadline, onProgress?: (p: CallProgress) => void): Promise<CallToolResult> {
+    const raw = await this.request(
+      { method: 'tools/call', params: { name, arguments: args } },
+      AnyResult,
+      deadline.remaining(),
+      deadline.signal,
+      onProgress && ((p) => onProgress(progressOf(p, this.secrets))),
+    );
     const result = executor.CallToolResult.safeParse(raw);
     if (!result.success) throw new MalformedAnswerError('tools/call result');
     return result.data;
@@ -132,16 +140,33 @@ export class McpUpstreamSession {
     schema: S,
     timeoutMs: number,
     cancel?: AbortSignal,
+    onprogress?: (progress: Progress) => void,
   ): Promise<z.output<S>> {
     const timer = AbortSignal.timeout(timeoutMs);
     // Aborting makes the SDK send notifications/cancelled, so the upstream can stop too.
     const signal = cancel ? AbortSignal.any([timer, cancel]) : timer;
     try {
-      return (await this.client.request(request, schema, { signal, timeout: timeoutMs + SDK_TIMER_SLACK_MS })) as z.output<S>;
+      // With `onprogress` the SDK sends a progressToken. Progress never extends the call
+      // (resetTimeoutOnProgress stays off, and our own timer ignores it): the deadline is absolute.
+      const options = { signal, timeout: timeoutMs + SDK_TIMER_SLACK_MS, ...(onprogress ? { onprogress } : {}) };
+      return (await this.client.request(request, schema, options)) as z.output<S>;
     } catch (err) {
       if (cancel?.aborted) throw new StoppedError('cancelled');
       if (timer.aborted) throw new StoppedError('deadline');
       throw err;
     }
   }
+}
+
+/** Bound of a progress message passed on (the bus contract allows 1000 characters). */
+const MAX_PROGRESS_MESSAGE = 500;
+
+/** The upstream's progress as passed on: numbers as sent, the message cleaned of credentials (or dropped). */
+export function progressOf(p: Progress, secrets: readonly string[]): CallProgress {
+  const message = typeof p.message === 'string' ? sanitizeUpstreamText(p.message, secrets, MAX_PROGRESS_MESSAGE) : undefined;
+  return {
+    progress: p.progress,
+    ...(typeof p.total === 'number' && Number.isFinite(p.total) ? { total: p.total } : {}),
+    ...(message ? { message } : {}),
+  };
 }

@@ -170,7 +170,7 @@ describe('McpConnector', () => {
       const connection = target('bearer_token', {}, paged.url);
       const alice = account('bearer_token', { token: 'alice-token-1' });
       const tools = await connector.listTools(ctx(connection, alice));
-      expect(tools.map((t) => t.name)).toEqual(['echo', 'add', 'image', 'rich', 'raw', 'fail', 'slow', 'leak', 'grow']);
+      expect(tools.map((t) => t.name)).toEqual(['echo', 'add', 'image', 'rich', 'raw', 'fail', 'slow', 'progress', 'leak', 'grow']);
       expect(tools.find((t) => t.name === 'add')).toMatchObject({ outputSchema: { type: 'object', required: ['sum'] }, inputSchema: { required: ['a', 'b'] } });
       expect(tools.find((t) => t.name === 'rich')).toMatchObject({ title: 'Rich', _meta: { 'example.com/tier': 'gold' } });
       expect(paged.listCount()).toBe(5);
@@ -180,7 +180,7 @@ describe('McpConnector', () => {
       await call(ctx(connection, alice), 'grow');
       expect(changes.at(-1)).toEqual({ tenantId: tenant, connectionId: connection.id, accountId: alice });
       expect((await connector.listTools(ctx(connection, alice))).map((t) => t.name)).toContain('grown');
-      expect(paged.listCount()).toBe(10);
+      expect(paged.listCount()).toBe(11);
     } finally {
       await connector.close();
       await paged.close();
@@ -252,7 +252,21 @@ describe('McpConnector', () => {
     const cancelled = connector.callTool(c, 'slow', { ms: 10_000 }, { timeoutMs: 5000, signal: controller.signal });
     await waitFor(() => upstream.calls.at(-1)?.tool === 'slow' && upstream.calls.length);
     controller.abort();
-    await expect(cancelled).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('cancelled') });
+    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED', message: expect.stringContaining('cancelled') });
+  });
+
+  it("passes the upstream's progress on, in order, with credentials kept out of the message", async () => {
+    make();
+    const c = ctx(target('bearer_token'), account('bearer_token', { token: 'progress-token-9' }));
+    const seen: unknown[] = [];
+    const result = await connector.callTool(c, 'progress', { steps: 2, message: 'using progress-token-9' }, { timeoutMs: 5000, onProgress: (p) => seen.push(p) });
+    expect(result).toMatchObject({ content: [{ text: 'done in 2' }] });
+    expect(seen).toEqual([
+      { progress: 1, total: 2, message: 'using [redacted]' },
+      { progress: 2, total: 2, message: 'using [redacted]' },
+    ]);
+    // Without onProgress no progressToken goes upstream, so none comes back.
+    await call(c, 'progress', { steps: 2 });
   });
 
   it('reports an upstream that is not there as UNAVAILABLE, promptly, naming only the connection', async () => {
@@ -289,7 +303,7 @@ describe('McpConnector', () => {
     expect(upstream.calls.length).toBe(calls + 1);
 
     await upstream.forgetSessions();
-    await expect(connector.listTools(c)).resolves.toHaveLength(9);
+    await expect(connector.listTools(c)).resolves.toHaveLength(10);
     expect(upstream.initializeCount()).toBe(opened + 2);
   });
 

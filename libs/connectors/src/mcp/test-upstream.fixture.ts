@@ -55,6 +55,7 @@ const TOOLS: Tool[] = [
   { name: 'raw', description: 'Fields from a later revision', inputSchema: { type: 'object' } },
   { name: 'fail', description: 'Always an error result', inputSchema: { type: 'object' } },
   { name: 'slow', description: 'Wait ms, unless cancelled', inputSchema: { type: 'object', properties: { ms: { type: 'number' } } } },
+  { name: 'progress', description: 'Report progress steps, then answer', inputSchema: { type: 'object', properties: { steps: { type: 'number' }, message: { type: 'string' } } } },
   { name: 'leak', description: 'Fails with a message quoting the credential headers', inputSchema: { type: 'object' } },
   { name: 'grow', description: 'Adds a tool and announces the change', inputSchema: { type: 'object' } },
 ];
@@ -139,6 +140,14 @@ export async function startTestUpstream(options: TestUpstreamOptions = {}): Prom
             });
           });
           return { content: [{ type: 'text', text: `waited ${String(args.ms)}` }] };
+        case 'progress': {
+          const steps = Number(args.steps ?? 3);
+          const progressToken = req.params._meta?.progressToken;
+          for (let i = 1; progressToken !== undefined && i <= steps; i++) {
+            await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: i, total: steps, message: String(args.message ?? `step ${i}`) } });
+          }
+          return { content: [{ type: 'text', text: `done in ${steps}` }] };
+        }
         case 'leak':
           throw new McpError(ErrorCode.InternalError, `denied for ${String(headers.authorization)} / ${String(headers['x-api-key'])}`);
         case 'grow':

@@ -76,3 +76,13 @@ describe('toVmcpError', () => {
     expect(toVmcpError({ kind: 'rpc', code: -32603, message: 'pw abc denied' }, 'crm', ['abc']).message).toBe('upstream of connection "crm" returned error -32603');
   });
 });
+
+describe('progressOf', () => {
+  it('passes the numbers on and keeps credentials out of the message', async () => {
+    const { progressOf } = await import('./mcp-upstream-session.js');
+    expect(progressOf({ progress: 1, total: 4, message: 'fetching\npage 1' }, ['secret-token-123'])).toEqual({ progress: 1, total: 4, message: 'fetching page 1' });
+    expect(progressOf({ progress: 2, message: 'using secret-token-123 now' }, ['secret-token-123'])).toEqual({ progress: 2, message: 'using [redacted] now' });
+    // A secret too short to redact safely: the message is dropped, the numbers stay.
+    expect(progressOf({ progress: 3, message: 'abc' }, ['abc'])).toEqual({ progress: 3 });
+  });
+});

@@ -108,7 +108,7 @@ export function toVmcpError(f: UpstreamFailure, connectionName: string, secrets:
     case 'deadline':
       return new VmcpError('DEADLINE_EXCEEDED', `${upstream} did not answer in time`);
     case 'cancelled':
-      return new VmcpError('UNAVAILABLE', `the call to the ${upstream} was cancelled`);
+      return new VmcpError('CANCELLED', `the call to the ${upstream} was cancelled`);
     case 'http':
       if (f.status === 401 || f.status === 403) return new VmcpError('UPSTREAM_ERROR', `${upstream} refused the credential (HTTP ${f.status})`);
       if (f.status === 502 || f.status === 503 || f.status === 504) return new VmcpError('UNAVAILABLE', `${upstream} is unavailable (HTTP ${f.status})`);

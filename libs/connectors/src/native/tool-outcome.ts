@@ -75,7 +75,7 @@ export function failureOutcome(err: unknown, c: FailureContext): CallToolResult 
   if (err instanceof OffApiLinkError) throw new VmcpError('UPSTREAM_ERROR', `${where} sent a link outside its API`);
   if (err instanceof StoppedError) {
     if (err.reason === 'deadline') throw new VmcpError('DEADLINE_EXCEEDED', `${where} did not answer in time`);
-    throw new VmcpError('UNAVAILABLE', `the call to ${where} was cancelled`);
+    throw new VmcpError('CANCELLED', `the call to ${where} was cancelled`);
   }
   // A bug in a tool: its message could hold anything, so it stays here.
   throw new VmcpError('INTERNAL', `tool ${c.tool.name} of connection "${c.connectionName}" failed`);

@@ -358,7 +358,7 @@ function documentProblem(err: unknown, connectionName: string): unknown {
   if (err instanceof StoppedError) {
     return err.reason === 'deadline'
       ? new VmcpError('DEADLINE_EXCEEDED', `connection "${connectionName}": its OpenAPI document did not arrive in time`)
-      : new VmcpError('UNAVAILABLE', `the call on connection "${connectionName}" was cancelled`);
+      : new VmcpError('CANCELLED', `the call on connection "${connectionName}" was cancelled`);
   }
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
     return new VmcpError('UNAVAILABLE', `connection "${connectionName}": its OpenAPI document (settings.openapi.url) did not arrive in time`);

@@ -542,7 +542,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -590,7 +590,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -630,7 +630,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -672,7 +672,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -739,7 +739,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -810,7 +810,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -917,7 +917,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -986,7 +986,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1027,7 +1027,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1133,7 +1133,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1186,7 +1186,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1254,7 +1254,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1303,7 +1303,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1352,7 +1352,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1400,7 +1400,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1462,7 +1462,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1539,7 +1539,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1599,7 +1599,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1678,7 +1678,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1719,7 +1719,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1768,7 +1768,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1809,7 +1809,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1867,7 +1867,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1921,7 +1921,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -1976,7 +1976,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2035,7 +2035,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2052,7 +2052,7 @@ export interface operations {
                 config_id?: string;
                 connection_name?: string;
                 agent_run_id?: string;
-                error_code?: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                error_code?: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                 start_time?: string;
                 end_time?: string;
                 page_size?: number;
@@ -2110,7 +2110,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2127,7 +2127,7 @@ export interface operations {
                 config_id?: string;
                 connection_name?: string;
                 agent_run_id?: string;
-                error_code?: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                error_code?: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                 start_time?: string;
                 end_time?: string;
                 page_size?: number;
@@ -2182,7 +2182,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2246,7 +2246,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2297,7 +2297,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2337,7 +2337,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2383,7 +2383,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2425,7 +2425,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2476,7 +2476,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2514,7 +2514,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2557,7 +2557,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2616,7 +2616,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2679,7 +2679,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2733,7 +2733,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2770,7 +2770,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };
@@ -2810,7 +2810,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR";
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
                             message: string;
                         };
                     };

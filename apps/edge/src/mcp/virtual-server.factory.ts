@@ -1,0 +1,87 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Server, type CallToolResult, type Tool } from '@modelcontextprotocol/server';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
+import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
+import { isVmcpError, type SessionPrincipal } from '@vmcp/contracts';
+import { VMCP_LOGGER } from '@vmcp/runtime';
+import { VMCP_VERSION, type Logger } from '@vmcp/telemetry';
+import { toMcpError } from './mcp-errors.js';
+import { ScopedToolsService } from './scoped-tools.service.js';
+import { ToolCallService } from './tool-call.service.js';
+import { InFlightCalls } from './in-flight-calls.service.js';
+import { progressRelay } from './progress-relay.js';
+import { InvalidCursor, pageOf } from './tools-page.js';
+
+/** One validator for every per-request server: building an Ajv instance per request costs milliseconds. */
+const SHARED_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
+
+/**
+ * The virtual MCP server of one config for one user, built per request: the same
+ * tools/list and tools/call for both protocol revisions (SDK v2's low-level Server, which
+ * the 2026-07-28 entry and the 2025-era transport both serve). Nothing in it outlives the
+ * request; the principal comes from the verified token, never from the body.
+ */
+@Injectable()
+export class VirtualServerFactory {
+  constructor(
+    @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
+    private readonly scopedTools: ScopedToolsService,
+    private readonly calls: ToolCallService,
+    private readonly inFlight: InFlightCalls,
+    @Inject(VMCP_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** `sessionKey`: the 2025-era session the request belongs to, so a cancellation from any replica finds its calls. */
+  create(principal: SessionPrincipal, options: { sessionKey?: string } = {}): Server {
+    const server = new Server(
+      { name: 'vmcp', version: VMCP_VERSION },
+      {
+        capabilities: { tools: { listChanged: false } },
+        jsonSchemaValidator: SHARED_SCHEMA_VALIDATOR,
+        // 2026-07-28 only (2025-era results carry no cache fields). Lists are per user:
+        // never shared between principals.
+        cacheHints: { 'tools/list': { ttlMs: this.config.mcp.toolsListTtlMs, cacheScope: 'private' } },
+      },
+    );
+    server.setRequestHandler('tools/list', async (request) => {
+      try {
+        const tools = await this.scopedTools.list(principal);
+        const page = pageOf(tools, request.params?.cursor, this.config.mcp.toolsPageSize);
+        return {
+          tools: page.tools.map((t) => ({ ...t.definition, name: t.name }) as Tool),
+          ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}),
+        };
+      } catch (err) {
+        if (err instanceof InvalidCursor) throw toMcpError('INVALID_ARGUMENT', err.message);
+        throw isVmcpError(err) ? toMcpError(err.code, err.message) : err;
+      }
+    });
+    server.setRequestHandler('tools/call', async (request, ctx) => {
+      // Cancelled by the SDK (the 2026-07-28 exchange closed), by the client going away, or
+      // (2025-era sessions) by a notifications/cancelled that reached any replica.
+      const tracked = options.sessionKey !== undefined ? this.inFlight.track(options.sessionKey, ctx.mcpReq.id) : undefined;
+      const signals = [ctx.mcpReq.signal, ctx.http?.req?.signal, tracked?.signal].filter((s): s is AbortSignal => s !== undefined);
+      const progress = progressRelay(ctx.mcpReq._meta?.progressToken, ctx.mcpReq.notify);
+      try {
+        const { result } = await this.calls.call({
+          principal,
+          toolName: request.params.name,
+          arguments: request.params.arguments ?? {},
+          source: 'mcp',
+          signal: AbortSignal.any(signals),
+          ...(progress ? { onProgress: progress.relay } : {}),
+        });
+        // Every progress notification goes out before the result.
+        await progress?.sent();
+        return result as CallToolResult;
+      } catch (err) {
+        if (isVmcpError(err)) throw toMcpError(err.code, err.message);
+        this.logger.error({ err: (err as Error).message }, 'tools/call failed');
+        throw err;
+      } finally {
+        tracked?.done();
+      }
+    });
+    return server;
+  }
+}

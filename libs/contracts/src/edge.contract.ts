@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { defineEvent } from './rpc.js';
+
+/**
+ * Published by the edge replica that ended an MCP session (DELETE), so every replica drops
+ * the copy it may hold at once. `key` is the session's key in the sessions bucket (a
+ * SHA-256 digest, base64url), never the session id. Wire-compatible: do not rename.
+ */
+export const sessionEnded = defineEvent({
+  subject: 'vmcp.edge.v1.events.session_ended',
+  payload: z.object({ key: z.string().regex(/^[A-Za-z0-9_-]{43}$/) }),
+});
+
+/**
+ * An agent cancelled a request of its 2025-era session (`notifications/cancelled`). That
+ * notification is a POST of its own and may reach another edge replica than the one
+ * holding the call, so it is published to every replica; the holder stops the call.
+ * `key` is the session's key (as in sessionEnded), `request_id` the JSON-RPC id of the
+ * cancelled request. Wire-compatible: do not rename.
+ */
+export const callCancelled = defineEvent({
+  subject: 'vmcp.edge.v1.events.call_cancelled',
+  payload: z.object({
+    key: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    request_id: z.union([z.string().max(256), z.number().int()]),
+  }),
+});
