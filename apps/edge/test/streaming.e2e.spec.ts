@@ -33,6 +33,7 @@ describe('streaming through the gateway', () => {
   let stack: Stack;
   let replica: EdgeReplica;
   let tenant: ApiClient;
+  let tenantKey: string;
   let mcpUrl: string;
   let token: string;
   const clients: Client[] = [];
@@ -65,7 +66,9 @@ describe('streaming through the gateway', () => {
     upstream = await startUpstreamMcpServer();
     stack = await startStack({ natsUrl: nats.url, database: 'sqlite' });
     const admin = api(stack.baseUrl, stack.adminKey);
-    tenant = api(stack.baseUrl, ((await admin.post('/api/v1/tenants', { name: 'acme' })).body as { api_key: string }).api_key);
+    const apiKey = ((await admin.post('/api/v1/tenants', { name: 'acme' })).body as { api_key: string }).api_key;
+    tenant = api(stack.baseUrl, apiKey);
+    tenantKey = `Bearer ${apiKey}`;
     expect((await tenant.post('/api/v1/connections', { name: 'upstream', connector: 'mcp', auth_type: 'bearer_token', settings: { url: upstream.url } })).status).toBe(201);
     expect(
       (await tenant.post('/api/v1/connected_accounts', { connection_name: 'upstream', identifier: 'alice', authorization_details: { static_auth: { token: 'alice-secret-7f3e1a' } } }))
@@ -192,5 +195,27 @@ describe('streaming through the gateway', () => {
     gone.abort();
     await waitFor(() => upstream.cancelled.length > cancelledBefore, { what: 'the upstream to see the cancellation' });
     expect(await newEntry('up_slow', before)).toMatchObject({ status: 'ERROR', error_code: 'CANCELLED' });
+  });
+
+  it('stops an execute_tool call when the backend that asked goes away', async () => {
+    const configId = mcpUrl.split('/').pop()!;
+    const cancelledBefore = upstream.cancelled.length;
+    const running = slowCalls();
+    const controller = new AbortController();
+    const call = fetch(`${stack.baseUrl}/api/v1/execute_tool`, {
+      method: 'POST',
+      headers: { authorization: tenantKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ tool_name: 'up_slow', params: { ms: 30_000 }, identifier: 'alice', config_id: configId, agent_run_id: 'run-gone-1' }),
+      signal: controller.signal,
+    });
+    call.catch(() => undefined);
+    await waitFor(() => slowCalls() > running, { what: 'the slow call to reach the upstream' });
+    controller.abort();
+    await waitFor(() => upstream.cancelled.length > cancelledBefore, { what: 'the upstream to see notifications/cancelled' });
+    const entry = await waitFor(async () => {
+      const found = ((await tenant.get('/api/v1/tool_call_logs?agent_run_id=run-gone-1')).body as { tool_call_logs: Entry[] }).tool_call_logs;
+      return found[0]?.status === 'ERROR' ? found[0] : undefined;
+    });
+    expect(entry).toMatchObject({ error_code: 'CANCELLED' });
   });
 });

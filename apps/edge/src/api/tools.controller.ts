@@ -1,12 +1,13 @@
-import { Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { api, policy, VmcpError, type CallToolResult, type ScopedTool, type ToolDefinition } from '@vmcp/contracts';
 import { CONNECTORS, findConnector, type ConnectorInfo } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { ApiPrincipalResolver } from '../auth/api-principal.js';
 import { parseBody, parseQuery } from '../http/body.js';
 import { ToolCallService } from '../mcp/tool-call.service.js';
+import { abortOnClose } from '../mcp/web-bridge.js';
 
 function toApiTool(t: ScopedTool) {
   return { ...catalogTool(t.connector, t.definition, t.name), connection_name: t.connection_name };
@@ -64,7 +65,7 @@ export class ToolsController {
   /** The same call as an MCP tools/call (policy, vault, audit), answered as plain JSON. */
   @Post('execute_tool')
   @HttpCode(200)
-  async execute(@Req() req: Request): Promise<z.output<typeof api.ExecuteToolReply>> {
+  async execute(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<z.output<typeof api.ExecuteToolReply>> {
     const tenant_id = await this.auth.tenant(req);
     const body = parseBody(api.ExecuteToolBody, req);
     const { identifier, config_id, connection_name = '' } = body;
@@ -75,6 +76,8 @@ export class ToolsController {
       arguments: body.params,
       source: 'api',
       agentRunId: body.agent_run_id ?? null,
+      // A backend that gives up on the request stops the call, upstream included (audited CANCELLED).
+      signal: abortOnClose(res),
     });
     return executeReply(executionId, result);
   }
