@@ -85,7 +85,10 @@ describe('executor over the bus', () => {
         const req = vault.resolveCredential.request.parse(msg.json());
         vaultAsked.push(req);
         // The executor passes policy's grant on, unchanged, for the account it names.
-        if (req.grant !== grantFor(req.account_id)) return msg.respond(JSON.stringify({ error: { code: 'FORBIDDEN', message: 'wrong grant' } }));
+        if (req.grant !== grantFor(req.account_id)) {
+          msg.respond(JSON.stringify({ error: { code: 'FORBIDDEN', message: 'wrong grant' } }));
+          return;
+        }
         if (req.account_id === silentAccount) return;
         const stored = vaultStore.get(req.account_id);
         msg.respond(JSON.stringify(stored ?? { error: { code: 'NOT_FOUND', message: 'no credential for this connected account' } }));

@@ -44,7 +44,7 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
     });
     client = await Bus.connect({ url: nats.url, name: 'policy-test-client', timeoutMs: 3000 });
     client.connection.subscribe(executor.listConnectionTools.subject, {
-      callback: (_e, msg) => msg.respond(JSON.stringify({ tools: CATALOG })),
+      callback: (_e, msg) => void msg.respond(JSON.stringify({ tools: CATALOG })),
     });
     tenant = (await client.request(policy.createTenant, { name: 'acme' })).tenant.id;
     other = (await client.request(policy.createTenant, { name: 'globex' })).tenant.id;
@@ -68,8 +68,8 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
     await client.request(policy.createTenant, { name: 'initech' });
     const first = await client.request(policy.listTenants, { page_size: 2 });
     expect(first.tenants).toHaveLength(2);
-    const second = await client.request(policy.listTenants, { page_size: 2, page_token: first.next_page_token });
-    expect(second.tenants.map((t) => t.name)).toEqual(['initech']);
+    const second = await client.request(policy.listTenants, { page_size: 2, page_token: first.next_page_token as string });
+    expect((second.tenants as Array<{ name: string }>).map((t) => t.name)).toEqual(['initech']);
     expect(second.next_page_token).toBeUndefined();
     await expect(client.request(policy.listTenants, { page_size: 2, page_token: 'garbage' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });

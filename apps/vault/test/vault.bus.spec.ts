@@ -34,7 +34,7 @@ describe('vault over the bus', () => {
     // Policy's part: the keys credential grants are signed with.
     grants = await createGrantSigner();
     asPolicy = await Bus.connect({ url: nats.url, name: 'policy-keys', timeoutMs: 3000 });
-    asPolicy.connection.subscribe(policy.tokenKeys.subject, { callback: (_err, msg) => msg.respond(JSON.stringify(grants.keys)) });
+    asPolicy.connection.subscribe(policy.tokenKeys.subject, { callback: (_err, msg) => void msg.respond(JSON.stringify(grants.keys)) });
     await asPolicy.connection.flush();
     service = await startInProcessService({
       service: 'vault',

@@ -50,7 +50,7 @@ function setup(callTool: Connector['callTool']) {
   return { handler, lines, bus };
 }
 
-const request = (over: Partial<Parameters<CallToolHandler['handle']>[0]> = {}) => ({
+const request = (over: Partial<Parameters<CallToolHandler['handle']>[0]> = {}): Parameters<CallToolHandler['handle']>[0] => ({
   tenant_id: newId('ten'),
   execution_id: newId('exe'),
   connection,
@@ -59,7 +59,7 @@ const request = (over: Partial<Parameters<CallToolHandler['handle']>[0]> = {}) =
   arguments: { query: 'private-argument' },
   timeout_ms: 1500,
   ...over,
-});
+}) as Parameters<CallToolHandler['handle']>[0];
 
 describe('CallToolHandler', () => {
   it('runs the call with the account and timeout of the request and returns the result untouched', async () => {

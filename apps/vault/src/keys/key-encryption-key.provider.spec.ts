@@ -33,7 +33,10 @@ describe('the local master-key ring', () => {
   it('says which key it lacks once a retired key is removed', async () => {
     const wrappedOld = await new LocalKeyEncryptionKeyProvider(oldKey).wrap(dataKey, 'aad');
     const after = new LocalKeyEncryptionKeyProvider(newKey);
-    const err = await after.unwrap(wrappedOld, 'aad', localKekId(oldKey)).catch((e: Error) => e);
+    const err = await after.unwrap(wrappedOld, 'aad', localKekId(oldKey)).then(
+      () => new Error('expected unwrap to fail'),
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(UnknownKeyEncryptionKeyError);
     expect(err.message).toBe(`key-encryption key ${localKekId(oldKey)} is not loaded`);
   });

@@ -65,7 +65,7 @@ async function structured(connector: OpenApiConnector, ctx: Parameters<OpenApiCo
 
 function errorText(result: CallToolResult): string {
   expect(result.isError, JSON.stringify(result)).toBe(true);
-  return (result.content as Array<{ text: string }>)[0]!.text;
+  return (result.content as unknown as Array<{ text: string }>)[0]!.text;
 }
 
 async function vmcpError(p: Promise<unknown>) {
@@ -172,7 +172,7 @@ describe('openapi connector: requests and results', () => {
     const byStatus = await call('findPetsByStatus', { status: 'sold' });
     expect(byStatus).toEqual({ content: [{ type: 'text', text: JSON.stringify([store.pets.get(12)]) }] });
     const byTags = await call('findPetsByTags', { tags: ['calm', 'friendly'] });
-    expect(JSON.parse((byTags.content as Array<{ text: string }>)[0]!.text).map((p: { id: number }) => p.id)).toEqual([10, 11, 12]);
+    expect(JSON.parse((byTags.content as unknown as Array<{ text: string }>)[0]!.text).map((p: { id: number }) => p.id)).toEqual([10, 11, 12]);
     const [first, second] = apiRequests();
     expect(first).toMatchObject({ method: 'GET', path: '/api/v3/pet/findByStatus', query: { status: 'sold' } });
     expect(second).toMatchObject({ method: 'GET', path: '/api/v3/pet/findByTags', query: { tags: ['calm', 'friendly'] } });
