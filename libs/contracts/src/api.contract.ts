@@ -35,6 +35,8 @@ export interface ApiRoute {
   readonly query?: z.ZodObject;
   readonly response: z.ZodType;
   readonly status: number;
+  /** Another success status with the same reply (an upsert: 201 created, 200 updated). */
+  readonly alsoStatus?: number;
   /** Media type of the response when not `application/json` (NDJSON: `response` is one line). */
   readonly produces?: string;
 }
@@ -182,7 +184,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'get', path: '/api/v1/connections/{name}', summary: 'Get a connection', tag: 'connections', auth: 'tenant', response: z.object({ connection: Connection }), status: 200 },
   { method: 'patch', path: '/api/v1/connections/{name}', summary: 'Change a connection', tag: 'connections', auth: 'tenant', body: UpdateConnectionBody, response: z.object({ connection: Connection }), status: 200 },
   { method: 'delete', path: '/api/v1/connections/{name}', summary: 'Delete a connection, its accounts and their credentials', tag: 'connections', auth: 'tenant', response: z.object({ name: Name, deleted: z.literal(true) }), status: 200 },
-  { method: 'post', path: '/api/v1/connected_accounts', summary: 'Store a static credential for an identifier (201 created, 200 updated)', tag: 'connected_accounts', auth: 'tenant', body: UpsertAccountBody, response: z.object({ connected_account: ConnectedAccount }), status: 201 },
+  { method: 'post', path: '/api/v1/connected_accounts', summary: 'Store a static credential for an identifier (201 created, 200 updated)', tag: 'connected_accounts', auth: 'tenant', body: UpsertAccountBody, response: z.object({ connected_account: ConnectedAccount }), status: 201, alsoStatus: 200 },
   { method: 'get', path: '/api/v1/connected_accounts', summary: 'List connected accounts', tag: 'connected_accounts', auth: 'tenant', query: ListAccountsQuery, response: list('connected_accounts', ConnectedAccount), status: 200 },
   { method: 'get', path: '/api/v1/connected_accounts/{id}', summary: 'Get a connected account', tag: 'connected_accounts', auth: 'tenant', response: z.object({ connected_account: ConnectedAccount }), status: 200 },
   { method: 'delete', path: '/api/v1/connected_accounts/{id}', summary: 'Disconnect an account and destroy its credential', tag: 'connected_accounts', auth: 'tenant', response: z.object({ connected_account: ConnectedAccount }), status: 200 },

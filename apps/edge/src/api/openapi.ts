@@ -35,6 +35,9 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
       responses: {
         // For NDJSON, the schema is that of one line.
         [String(route.status)]: { description: 'OK', content: { [route.produces ?? 'application/json']: { schema: schemaOf(route.response, 'output') } } },
+        ...(route.alsoStatus
+          ? { [String(route.alsoStatus)]: { description: 'OK', content: { 'application/json': { schema: schemaOf(route.response, 'output') } } } }
+          : {}),
         default: errorResponse,
       },
     };

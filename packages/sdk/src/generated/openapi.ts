@@ -1225,6 +1225,27 @@ export interface operations {
         };
         responses: {
             /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        connected_account: {
+                            id: string;
+                            connection_name: string;
+                            identifier: string;
+                            /** @enum {string} */
+                            auth_type: "oauth2" | "api_key" | "bearer_token" | "basic" | "custom_headers" | "none";
+                            /** @enum {string} */
+                            status: "ACTIVE" | "PENDING_AUTH" | "EXPIRED" | "DISCONNECTED";
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description OK */
             201: {
                 headers: {
                     [name: string]: unknown;
