@@ -22,6 +22,7 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { AuthorizationLinksService } from './oauth/authorization-links.service.js';
 import { OAuthRedirectsController } from './oauth/oauth-redirects.controller.js';
 import { DecisionCache } from './mcp/decision-cache.js';
+import { ListChangedStreams } from './mcp/list-changed-streams.service.js';
 import { ScopedToolsService } from './mcp/scoped-tools.service.js';
 import { ToolCallService } from './mcp/tool-call.service.js';
 
@@ -57,6 +58,7 @@ export class EdgeModule implements NestModule {
         ToolCallService,
         AuthorizationLinksService,
         DecisionCache,
+        ListChangedStreams,
         ScopedToolsService,
         ArgumentValidator,
         McpSessionsService,

@@ -1,4 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
   api,
   parsePrometheusText,
@@ -130,5 +131,25 @@ describe('edge caches across two replicas', () => {
     for (const agent of agents) await agent.callTool({ name: 'echo', arguments: { text: 'x' } });
     expect((await tenant.delete(`/api/v1/mcp/tokens/${token_id}`)).status).toBe(200);
     await onBothWithinASecond('token refused on both replicas', async (i) => (await connectStatus(`${urls()[i]}/mcp/${configId}`, token)) === 401);
+  });
+
+  it('tells the sessions connected to each replica that their tool list changed', async () => {
+    await tenant.post('/api/v1/connected_accounts', { connection_name: 'up', identifier: 'dave', authorization_details: { static_auth: { token: 'dave-secret' } } });
+    const { agents } = await agentsFor('dave');
+    const seen = [0, 0];
+    agents.forEach((a, i) => a.setNotificationHandler(ToolListChangedNotificationSchema, () => void seen[i]!++));
+    const mappings = (tools: string[]) => ({ name: 'cached', connection_tool_mappings: [{ connection_name: 'up', tools }] });
+    // Each client opens its stream on its own after initializing: touch the config until both have heard once.
+    await waitFor(
+      async () => {
+        await tenant.put(`/api/v1/mcp/configs/${configId}`, mappings(['echo', 'add']));
+        return seen[0]! > 0 && seen[1]! > 0;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: 'both session streams to be open' },
+    );
+    const before = [...seen];
+    expect((await tenant.put(`/api/v1/mcp/configs/${configId}`, mappings(['echo']))).status).toBe(200);
+    await onBothWithinASecond('list_changed on both replicas', async (i) => seen[i]! > before[i]!);
+    for (const agent of agents) expect((await agent.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
   });
 });

@@ -19,6 +19,7 @@ import { RevocationsService } from '../auth/revocations.service.js';
 import { InvalidSessionToken, SessionTokensService } from '../auth/session-tokens.service.js';
 import { InFlightCalls } from './in-flight-calls.service.js';
 import { boundTo, keyOf, MAX_SESSION_RECORD_BYTES, McpSessionsService } from './mcp-sessions.service.js';
+import { ListChangedStreams } from './list-changed-streams.service.js';
 import { VirtualServerFactory } from './virtual-server.factory.js';
 import { abortOnClose, sendWebResponse, toWebRequest } from './web-bridge.js';
 
@@ -44,6 +45,7 @@ export class McpController implements OnApplicationShutdown {
     private readonly revocations: RevocationsService,
     private readonly sessions: McpSessionsService,
     private readonly servers: VirtualServerFactory,
+    private readonly streams: ListChangedStreams,
     private readonly inFlight: InFlightCalls,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {
@@ -88,6 +90,11 @@ export class McpController implements OnApplicationShutdown {
     }
     const body: unknown = req.body;
     try {
+      const sessionId = req.headers['mcp-session-id'];
+      if (req.method === 'GET' && typeof sessionId === 'string' && !isModernVersion(headerOf(req, 'mcp-protocol-version'))) {
+        await this.openStream(sessionId, principal, req, res);
+        return;
+      }
       const web = toWebRequest(req, abortOnClose(res));
       await sendWebResponse(res, await this.route(web, body, principal));
     } catch (err) {
@@ -115,8 +122,8 @@ export class McpController implements OnApplicationShutdown {
         return this.modern.fetch(web, { authInfo: authInfoOf(principal) });
       }
       case 'GET':
-        // No standalone SSE stream in either revision (the server sends nothing unprompted;
-        // tools.listChanged is false): 405, which the spec allows.
+        // A 2025-era session's stream is opened in handle(); a 2026-07-28 client (or a GET
+        // without a session) has none: the SDK answers 405.
         return this.modern.fetch(web, { authInfo: authInfoOf(principal) });
       default:
         return Response.json(jsonRpcError(-32000, 'Method not allowed.'), { status: 405, headers: { Allow: 'POST' } });
@@ -173,7 +180,7 @@ export class McpController implements OnApplicationShutdown {
    * server: it never sends the client a request (no sampling, elicitation or roots).
    */
   private async serveOnce(web: Request, body: unknown, principal: SessionPrincipal, sessionKey?: string): Promise<Response> {
-    const server = this.servers.create(principal, sessionKey !== undefined ? { sessionKey } : {});
+    const server = this.servers.create(principal, { listChanged: true, ...(sessionKey !== undefined ? { sessionKey } : {}) });
     // JSON answers, except for a call that asked for progress: its notifications need an SSE stream.
     const stream = wantsProgress(body);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !stream });
@@ -196,6 +203,23 @@ export class McpController implements OnApplicationShutdown {
       return response;
     }
     return new Response(onStreamEnd(response.body, close), response);
+  }
+
+  /**
+   * A 2025-era session's standalone SSE stream: the server's only unprompted message is
+   * `notifications/tools/list_changed` (ListChangedStreams), so the client lists again.
+   */
+  private async openStream(sessionId: string, principal: SessionPrincipal, req: ExpressRequest, res: ExpressResponse): Promise<void> {
+    if (!(headerOf(req, 'accept') ?? '').includes('text/event-stream')) {
+      res.status(406).json(jsonRpcError(-32000, 'Not Acceptable: Client must accept text/event-stream'));
+      return;
+    }
+    const session = await this.sessions.get(sessionId);
+    if (!session || !boundTo(session, principal)) {
+      res.status(404).json(jsonRpcError(-32001, 'Session not found'));
+      return;
+    }
+    this.streams.open(res, principal, sessionId);
   }
 
   private async endSession(sessionId: string, principal: SessionPrincipal): Promise<Response> {
@@ -324,4 +348,9 @@ function sessionNotFound(id: RpcId): Response {
 
 function jsonRpcError(code: number, message: string, id: RpcId = null) {
   return { jsonrpc: '2.0', error: { code, message }, id };
+}
+
+function headerOf(req: ExpressRequest, name: string): string | null {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : null;
 }

@@ -32,11 +32,17 @@ export class VirtualServerFactory {
   ) {}
 
   /** `sessionKey`: the 2025-era session the request belongs to, so a cancellation from any replica finds its calls. */
-  create(principal: SessionPrincipal, options: { sessionKey?: string } = {}): Server {
+  /**
+   * `listChanged`: a 2025-era session, which can hold a stream for
+   * notifications/tools/list_changed (a 2026-07-28 exchange cannot: subscriptions are not
+   * offered yet).
+   */
+  create(principal: SessionPrincipal, options: { sessionKey?: string; listChanged?: boolean } = {}): Server {
+    const listChanged = options.listChanged === true;
     const server = new Server(
       { name: 'vmcp', version: VMCP_VERSION },
       {
-        capabilities: { tools: { listChanged: false } },
+        capabilities: { tools: { listChanged } },
         jsonSchemaValidator: SHARED_SCHEMA_VALIDATOR,
         // 2026-07-28 only (2025-era results carry no cache fields). Lists are per user:
         // never shared between principals.
