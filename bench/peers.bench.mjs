@@ -9,8 +9,6 @@
 //   npm run bench                      (defaults: 5 s per case)
 //   BENCH_SECONDS=10 node bench/peers.bench.mjs
 //   BENCH_SG_SESSIONS=50               (supergateway idle sessions; it runs a child process per session)
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
@@ -18,11 +16,9 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { api, freePort, startNatsServer, startStack, waitFor } from '@vmcp/testing';
+import { freePort, startNatsServer, startStack, waitFor } from '@vmcp/testing';
+import { benchTenant, connect, disconnect, disconnectAll, measure, SECONDS, startUpstreamProcess } from './echo-bench.mjs';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const WARMUP_CALLS = 300;
-const CALL_TIMEOUT_MS = 10_000;
 const IDLE_SESSIONS = 1000;
 // supergateway --stateful spawns one stdio child (a whole Node process) per session: 1,000 of
 // them would need tens of GB on the development VM, so it opens fewer and scales to 1,000.
@@ -96,21 +92,6 @@ function edgePid(port) {
 
 // ---- the client side --------------------------------------------------------------------
 
-async function connect(url, token) {
-  const transport = new StreamableHTTPClientTransport(new URL(url), {
-    requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : {},
-  });
-  const client = new Client({ name: 'bench', version: '1.0.0' });
-  await client.connect(transport);
-  return { client, transport };
-}
-
-/** Ends the session as a well-behaved client does (DELETE; a stateless server answers 405), then closes. */
-async function disconnect({ client, transport }) {
-  await transport.terminateSession().catch(() => undefined);
-  await client.close().catch(() => undefined);
-}
-
 /** `n` connections, 16 at a time; failures are counted, not thrown. */
 async function connectMany(urls, token, n) {
   const open = [];
@@ -130,49 +111,6 @@ async function connectMany(urls, token, n) {
     );
   }
   return { open, failed, firstError };
-}
-
-async function disconnectAll(conns) {
-  for (let i = 0; i < conns.length; i += 32) await Promise.all(conns.slice(i, i + 32).map(disconnect));
-}
-
-function percentile(sorted, p) {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-/** `concurrency` loops of echo calls for SECONDS, clients spread round-robin over `urls`. */
-async function measure(urls, token, concurrency) {
-  const conns = await Promise.all(Array.from({ length: concurrency }, (_, i) => connect(urls[i % urls.length], token)));
-  const call = (c, text) => c.client.callTool({ name: 'echo', arguments: { text } }, undefined, { timeout: CALL_TIMEOUT_MS });
-  try {
-    for (let i = 0; i < WARMUP_CALLS; i++) await call(conns[i % concurrency], 'warm');
-    const latencies = [];
-    let errors = 0;
-    let firstError;
-    const started = performance.now();
-    const deadline = started + SECONDS * 1000;
-    await Promise.all(
-      conns.map(async (c) => {
-        while (performance.now() < deadline) {
-          const t0 = performance.now();
-          try {
-            const r = await call(c, 'bench');
-            if (r.isError) throw new Error(r.content?.[0]?.text ?? 'isError');
-          } catch (err) {
-            errors++;
-            firstError ??= err.message;
-          }
-          latencies.push(performance.now() - t0);
-        }
-      }),
-    );
-    const elapsed = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
-    return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, firstError, calls: latencies.length };
-  } finally {
-    await disconnectAll(conns);
-  }
 }
 
 /**
@@ -201,16 +139,6 @@ async function idleSessions({ urls, token, sessions, pid }) {
 }
 
 // ---- the systems under test -------------------------------------------------------------
-
-/** The HTTP upstream in its own process, so "direct" crosses a process boundary as every path does. */
-async function startUpstreamProcess() {
-  const child = spawn(process.execPath, [join(ROOT, 'bench', 'upstream-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`upstream exited with ${code}`)));
-  });
-  return { url, close: () => stopTree(child) };
-}
 
 const tcpOpen = (port) =>
   new Promise((resolve) => {
@@ -343,28 +271,17 @@ try {
   upstream = await startUpstreamProcess();
   stack = await startStack({ natsUrl: nats.url, database: 'sqlite' });
   const replica = await stack.startEdgeReplica();
-  const admin = api(stack.baseUrl, stack.adminKey);
-  const tenant = await admin.post('/api/v1/tenants', { name: 'bench' });
-  const t = api(stack.baseUrl, tenant.body.api_key);
-  await t.post('/api/v1/connections', { name: 'up', connector: 'mcp', auth_type: 'bearer_token', settings: { url: upstream.url } });
-  await t.post('/api/v1/connected_accounts', {
-    connection_name: 'up',
-    identifier: 'bench-user',
-    authorization_details: { static_auth: { token: 'bench-upstream-token' } },
-  });
-  const cfg = await t.post('/api/v1/mcp/configs', { name: 'bench', connection_tool_mappings: [{ connection_name: 'up', tools: ['echo'] }] });
-  const tok = await t.post(`/api/v1/mcp/configs/${cfg.body.config.id}/tokens`, { identifier: 'bench-user', expiry_seconds: 86400 });
-  const vmcpUrl = tok.body.mcp_server_url;
+  const { token, mcpServerUrl: vmcpUrl } = await benchTenant(stack, upstream.url);
   // Tokens name the stack's public URL; the replica shares it, so the same token works there.
   const replicaUrl = vmcpUrl.replace(stack.publicUrl, replica.url);
 
   await cases('direct', [upstream.url]);
-  await cases('vmcp, 1 edge', [vmcpUrl], tok.body.token);
-  await cases('vmcp, 2 edges', [vmcpUrl, replicaUrl], tok.body.token);
+  await cases('vmcp, 1 edge', [vmcpUrl], token);
+  await cases('vmcp, 2 edges', [vmcpUrl, replicaUrl], token);
 
   const edge = edgePid(new URL(stack.publicUrl).port);
   log(`vmcp: ${IDLE_SESSIONS} idle sessions on one edge (pid ${edge ?? 'not found'})`);
-  if (edge) memory.set('vmcp, 1 edge', await idleSessions({ urls: [vmcpUrl], token: tok.body.token, sessions: IDLE_SESSIONS, pid: edge }));
+  if (edge) memory.set('vmcp, 1 edge', await idleSessions({ urls: [vmcpUrl], token: token, sessions: IDLE_SESSIONS, pid: edge }));
   await cleanup(); // the peers get the machine to themselves, as vmcp had it
 
   const proxy = await startMcpProxy();
