@@ -26,23 +26,38 @@ export class ArgumentValidator {
   private readonly modern = addFormats(new Ajv2020({ strict: false, allErrors: true, validateSchema: false }));
   private readonly draft07 = addFormats(new AjvDraft07({ strict: false, allErrors: true, validateSchema: false }));
   private readonly cache = new Map<string, ValidateFunction>();
+  /**
+   * The same schema object comes back call after call (from policy's tool catalog, or the
+   * edge's cached decision): found by identity, it costs no JSON.stringify per call.
+   */
+  private readonly bySchema = new WeakMap<object, ValidateFunction>();
 
   /** undefined when valid, else a message without any argument value. */
   check(schema: Record<string, unknown>, args: Record<string, unknown>): string | undefined {
-    const key = JSON.stringify(schema);
-    let validate: ValidateFunction | undefined = this.cache.get(key);
+    let validate = this.bySchema.get(schema);
     if (!validate) {
-      const dialect = typeof schema.$schema === 'string' && /draft-0[4-7]/.test(schema.$schema) ? this.draft07 : this.modern;
-      try {
-        const { $schema: _ignored, ...rest } = schema;
-        validate = dialect.compile(rest);
-      } catch {
-        return 'the tool publishes an input schema that cannot be compiled';
-      }
-      const oldest = this.cache.keys().next();
-      if (this.cache.size >= MAX_CACHED && !oldest.done) this.cache.delete(oldest.value);
-      this.cache.set(key, validate);
+      validate = this.compiled(schema);
+      if (!validate) return 'the tool publishes an input schema that cannot be compiled';
+      this.bySchema.set(schema, validate);
     }
     return validate(args) ? undefined : describe(validate.errors);
+  }
+
+  /** The schema's compiled validator, shared by equal schemas; undefined when it does not compile. */
+  private compiled(schema: Record<string, unknown>): ValidateFunction | undefined {
+    const key = JSON.stringify(schema);
+    let validate = this.cache.get(key);
+    if (validate) return validate;
+    const dialect = typeof schema.$schema === 'string' && /draft-0[4-7]/.test(schema.$schema) ? this.draft07 : this.modern;
+    try {
+      const { $schema: _ignored, ...rest } = schema;
+      validate = dialect.compile(rest);
+    } catch {
+      return undefined;
+    }
+    const oldest = this.cache.keys().next();
+    if (this.cache.size >= MAX_CACHED && !oldest.done) this.cache.delete(oldest.value);
+    this.cache.set(key, validate);
+    return validate;
   }
 }
