@@ -119,23 +119,10 @@ export interface ProviderHttpClientOptions {
   readonly random?: () => number;
 }
 
-/**
- * The shared HTTP machinery of native connectors: base URL, credential headers, one
- * deadline and cancellation for the whole call, retries of requests that are safe to
- * repeat (backoff, `Retry-After`), one credential refresh on 401, a response size limit,
- * and errors that carry the provider's sanitised words and never a credential.
- */
-export class ProviderHttpClient implements ProviderHttp {
-  readonly baseUrl: URL;
-  private readonly retry: RetryPolicy;
-  private readonly maxBytes: number;
-  private refreshAsked = false;
-
-  constructor(private readonly options: ProviderHttpClientOptions) {
-    this.baseUrl = options.baseUrl;
-    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.config.retry };
-    this.maxBytes = options.config.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  }
+/** The verb shortcuts of ProviderHttp, over whatever `request` a client implements. */
+export abstract class ProviderHttpVerbs implements ProviderHttp {
+  abstract readonly baseUrl: URL;
+  abstract request<T = unknown>(request: ProviderRequest): Promise<ProviderResponse<T>>;
 
   get<T>(path: string, options: RequestOptions = {}) {
     return this.request<T>({ ...options, method: 'GET', path });
@@ -152,6 +139,27 @@ export class ProviderHttpClient implements ProviderHttp {
   delete<T>(path: string, options: RequestOptions = {}) {
     return this.request<T>({ ...options, method: 'DELETE', path });
   }
+}
+
+/**
+ * The shared HTTP machinery of native connectors: base URL, credential headers, one
+ * deadline and cancellation for the whole call, retries of requests that are safe to
+ * repeat (backoff, `Retry-After`), one credential refresh on 401, a response size limit,
+ * and errors that carry the provider's sanitised words and never a credential.
+ */
+export class ProviderHttpClient extends ProviderHttpVerbs {
+  readonly baseUrl: URL;
+  private readonly retry: RetryPolicy;
+  private readonly maxBytes: number;
+  private refreshAsked = false;
+
+  constructor(private readonly options: ProviderHttpClientOptions) {
+    super();
+    this.baseUrl = options.baseUrl;
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.config.retry };
+    this.maxBytes = options.config.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
 
   async request<T>(request: ProviderRequest): Promise<ProviderResponse<T>> {
     const { deadline, config } = this.options;

@@ -5,7 +5,7 @@ import type { ValidateFunction } from 'ajv';
 import { buildAuthHeaders, credentialStrings, DEFAULT_API_KEY_HEADER } from '../auth-headers.js';
 import type { CacheScope, CallToolOptions, Connector, ConnectorContext, ConnectorDeps, CredentialRequest, ListToolsOptions, ResolvedCredential } from '../connector.js';
 import { CredentialRefusedError, ToolError } from '../http/provider-errors.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, ProviderHttpClient, type ProviderHttp, type ProviderRequest, type RequestCredential, type RequestOptions } from '../http/provider-http.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, ProviderHttpClient, ProviderHttpVerbs, type ProviderHttp, type ProviderRequest, type RequestCredential } from '../http/provider-http.js';
 import type { RetryPolicy } from '../http/retry.js';
 import { parseBaseUrl } from '../http/url.js';
 import { defineTool, type AnyNativeTool } from '../native/native-connector.definition.js';
@@ -287,13 +287,14 @@ export class OpenApiConnector implements Connector {
 }
 
 /** Sends the API key in the query or a cookie, as the document's apiKey scheme says. */
-class KeyedHttp implements ProviderHttp {
+class KeyedHttp extends ProviderHttpVerbs {
   readonly baseUrl: URL;
 
   constructor(
     private readonly inner: ProviderHttp,
     private readonly key: CallCredential,
   ) {
+    super();
     this.baseUrl = inner.baseUrl;
   }
 
@@ -302,21 +303,6 @@ class KeyedHttp implements ProviderHttp {
     if (this.key.cookie) headers.Cookie = headers.Cookie ? `${headers.Cookie}; ${this.key.cookie}` : this.key.cookie;
     // The key last: an argument of the same name cannot replace it.
     return this.inner.request<T>({ ...request, headers, query: { ...request.query, ...this.key.query } });
-  }
-  get<T>(path: string, options: RequestOptions = {}) {
-    return this.request<T>({ ...options, method: 'GET', path });
-  }
-  post<T>(path: string, json?: unknown, options: RequestOptions = {}) {
-    return this.request<T>({ ...options, method: 'POST', path, json });
-  }
-  put<T>(path: string, json?: unknown, options: RequestOptions = {}) {
-    return this.request<T>({ ...options, method: 'PUT', path, json });
-  }
-  patch<T>(path: string, json?: unknown, options: RequestOptions = {}) {
-    return this.request<T>({ ...options, method: 'PATCH', path, json });
-  }
-  delete<T>(path: string, options: RequestOptions = {}) {
-    return this.request<T>({ ...options, method: 'DELETE', path });
   }
 }
 
