@@ -14,7 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent, textOf } from './mcp-client.js';
 
-// DESIGN invariant 7: each service has its own NATS user, limited by infra/nats/permissions.conf
+// DESIGN invariant 7: each service has its own NATS user, limited by infra/k8s/base/nats/permissions.conf
 // (the same file production uses). The whole gateway works under it, and the bus itself
 // refuses what a service has no business doing.
 

@@ -4,7 +4,7 @@ import { KeyRotationId, TenantId } from './ids.js';
 import { defineRpc } from './rpc.js';
 
 // The vault's key management. Subjects below are wire-compatible identifiers: never
-// rename one in place. Who may publish here is decided by the bus (infra/nats/permissions.conf):
+// rename one in place. Who may publish here is decided by the bus (infra/k8s/base/nats/permissions.conf):
 // the edge (management API) and the operators' command, which runs as the vault's user.
 
 export const KeyRotationScope = z.enum(['master', 'tenant']);

@@ -79,7 +79,7 @@ export const rotateWebhookSecret = defineRpc({
 
 /**
  * Where and how to deliver a tenant's events, secret included: only the executor's NATS
- * user may ask (infra/nats/permissions.conf). `target` is null when no webhook is set.
+ * user may ask (infra/k8s/base/nats/permissions.conf). `target` is null when no webhook is set.
  */
 export const deliveryTarget = defineRpc({
   subject: 'vmcp.policy.v1.webhooks.delivery_target',

@@ -28,7 +28,7 @@ export const natsHeaderGetter: TextMapGetter<MsgHdrs | undefined> = {
 
 /**
  * The reply-subject prefix of one service's connections. Each NATS user may subscribe to
- * its own prefix only (infra/nats/permissions.conf), so no service can read the replies
+ * its own prefix only (infra/k8s/base/nats/permissions.conf), so no service can read the replies
  * another one receives, such as the credentials the vault sends the executor.
  */
 export function serviceInbox(service: string): string {

@@ -43,8 +43,8 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-/** The project's per-service permission file (infra/nats), as used in production. */
-export const NATS_PERMISSIONS_FILE = fileURLToPath(new URL('../../../infra/nats/permissions.conf', import.meta.url));
+/** The project's per-service permission file (infra/k8s/base/nats), as used in production. */
+export const NATS_PERMISSIONS_FILE = fileURLToPath(new URL('../../../infra/k8s/base/nats/permissions.conf', import.meta.url));
 
 /** Fresh passwords for the permission file's users: the server's env and each service's. */
 export interface NatsUser {

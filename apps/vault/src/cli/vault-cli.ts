@@ -6,7 +6,7 @@ import { Bus, describeZodError, serviceInbox } from '@vmcp/messaging';
 
 /**
  * Reply subjects of the command: the vault's NATS user may subscribe to these and no other
- * inbox (infra/nats/permissions.conf), so it cannot read replies meant for other services.
+ * inbox (infra/k8s/base/nats/permissions.conf), so it cannot read replies meant for other services.
  */
 export const CLI_INBOX_PREFIX = serviceInbox('vault');
 

@@ -7,7 +7,7 @@ import { AuthorizationService } from './authorization.service.js';
 import { OAuthClientsService } from './oauth-clients.service.js';
 
 /**
- * OAuth over the bus. Only the edge may publish these subjects (infra/nats): it creates
+ * OAuth over the bus. Only the edge may publish these subjects (infra/k8s/base/nats/permissions.conf): it creates
  * clients and links for authenticated tenants and relays the provider's callback.
  */
 @Controller()

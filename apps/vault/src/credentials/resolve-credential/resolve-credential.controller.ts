@@ -10,7 +10,7 @@ export class ResolveCredentialController {
 
   /**
    * The plaintext goes back only on the requester's own reply inbox. Who may request is
-   * enforced by the bus, not here: in infra/nats/permissions.conf only the executor's
+   * enforced by the bus, not here: in infra/k8s/base/nats/permissions.conf only the executor's
    * NATS user may publish to this subject (DESIGN.md invariants 1 and 7).
    */
   @MessagePattern(vault.resolveCredential.subject)
