@@ -13,7 +13,6 @@ import {
   NATS_PERMISSIONS_FILE,
   natsUsers,
   startNatsServer,
-  uniqueName,
   waitFor,
   type NatsServerHandle,
 } from '@vmcp/testing';
@@ -33,7 +32,8 @@ const DAY = 86_400_000;
 describe.each(DATABASE_KINDS)('audit hash chain on %s', (kind) => {
   const creds = natsUsers();
   const db = databaseEnv(kind);
-  const stream = uniqueName('AUDIT_');
+  // The name the permission file grants (each run has its own nats-server).
+  const stream = 'AUDIT';
   let nats: NatsServerHandle;
   let env: Record<string, string>;
   const apps: INestMicroservice[] = [];

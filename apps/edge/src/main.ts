@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   app.useGlobalFilters(new HttpErrorsFilter(logger));
 
   // The stream must exist before the first call: a call without its "started" record is refused.
-  await ensureAuditStream(bus, config.auditStream).catch((err: Error) =>
+  // Made if missing, never reconfigured: the audit service owns it.
+  await ensureAuditStream(bus, config.auditStream, { reconfigure: false }).catch((err: Error) =>
     logger.warn({ err: err.message }, 'audit stream not ready yet; calls are refused until it is'),
   );
   app.get(RevocationsService).start();

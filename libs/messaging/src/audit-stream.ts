@@ -2,9 +2,15 @@ import { audit, VmcpError, type AuditEvent } from '@vmcp/contracts';
 import { type Bus, describeZodError } from './bus.js';
 import { ensureStream, publishToStream } from './streams.js';
 
-/** Creates the audit stream, or brings an existing one to the expected configuration. */
-export function ensureAuditStream(bus: Bus, streamName: string): Promise<void> {
-  return ensureStream(bus, streamName, [`${audit.AUDIT_EVENTS_SUBJECT_PREFIX}.>`]);
+/**
+ * Creates the audit stream, or (the audit service, its owner) brings an existing one to the
+ * expected configuration. Producers pass `{ reconfigure: false }`: they make a missing stream,
+ * so calls can run before the audit service is up, and never change one. The bus enforces it
+ * (infra/k8s/base/nats/permissions.conf): a producer that could update the stream could cut its
+ * limits and drop records not yet stored.
+ */
+export function ensureAuditStream(bus: Bus, streamName: string, options: { reconfigure?: boolean } = {}): Promise<void> {
+  return ensureStream(bus, streamName, [`${audit.AUDIT_EVENTS_SUBJECT_PREFIX}.>`], options);
 }
 
 /**

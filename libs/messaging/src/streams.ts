@@ -22,14 +22,22 @@ function jsFor(bus: Bus): JetStreamClient {
 
 /**
  * Creates a file-backed, limits-retention stream over `subjects` with a duplicate window,
- * or brings an existing one to that configuration.
+ * or brings an existing one to that configuration. With `reconfigure: false` (a producer
+ * that does not own the stream) an existing stream is left as it is: the producer's NATS
+ * user may make a missing stream but not change one.
  */
-export async function ensureStream(bus: Bus, name: string, subjects: string[], limits: { max_age?: number } = {}): Promise<void> {
+export async function ensureStream(
+  bus: Bus,
+  name: string,
+  subjects: string[],
+  options: { max_age?: number; reconfigure?: boolean } = {},
+): Promise<void> {
   const jsm = await jetstreamManager(bus.connection);
+  const { reconfigure = true, ...limits } = options;
   const config = { subjects, storage: StorageType.File, retention: RetentionPolicy.Limits, duplicate_window: DUPLICATE_WINDOW_NS, ...limits };
   try {
     await jsm.streams.info(name);
-    await jsm.streams.update(name, config);
+    if (reconfigure) await jsm.streams.update(name, config);
   } catch (err) {
     if (!/not found/i.test((err as Error).message)) throw err;
     await jsm.streams.add({ name, ...config });

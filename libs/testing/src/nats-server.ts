@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { freePort, waitFor } from './ports.js';
 
 const live = new Set<ChildProcess>();
@@ -22,6 +23,13 @@ export interface NatsServerHandle {
   restart(): Promise<void>;
   /** Stops it and leaves it down, storage kept, until restart() (outage tests). */
   halt(): Promise<void>;
+  /** The running server's process id (benchmarks read its CPU time); undefined while it is down. */
+  pid(): number | undefined;
+  /**
+   * Every permissions violation the server logged so far, one line each, naming the client
+   * (`"<client version>:nats.js:<connection name>"`), its user and the refused subject.
+   */
+  violations(): string[];
 }
 
 export interface NatsServerOptions {
@@ -72,6 +80,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'vmcp-nats-'));
   let child: ChildProcess | undefined;
+  const violations: string[] = [];
 
   const launch = async () => {
     const args = ['-a', '127.0.0.1', '-p', String(port)];
@@ -84,6 +93,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     started.once('exit', () => live.delete(started));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    // nats-server logs each refused publish or subscription: `… - Publish Violation - User "edge", Subject "…"`.
+    if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => line.includes(' Violation - ') && violations.push(line));
     await waitFor(() => portOpen(port), { what: `nats-server on port ${port}`, timeoutMs: 10_000 }).catch((err: Error) => {
       throw new Error(`${err.message}\n${stderr}`);
     });
@@ -113,5 +124,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       await launch();
     },
     halt: stop,
+    pid: () => (child && child.exitCode === null ? child.pid : undefined),
+    violations: () => [...violations],
   };
 }

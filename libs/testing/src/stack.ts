@@ -53,6 +53,8 @@ export interface Stack {
    * a second replica as it would sit behind a load balancer. Closed with the stack.
    */
   startEdgeReplica(): Promise<EdgeReplica>;
+  /** The running processes' ids, keyed by service (`edge#2`… for extra edge replicas), for benchmarks that read their CPU time. */
+  pids(): Record<string, number>;
   /** A session token signed with policy's own key, with any expiry (for expiry tests). */
   signSessionToken(o: { configId: string; identifier: string; expiresInSeconds: number }): Promise<string>;
   close(): Promise<void>;
@@ -65,8 +67,19 @@ process.once('exit', () => {
 });
 
 /**
+ * Fresh stream and bucket names, so stacks sharing one NATS never meet. Under the permission
+ * file (per-service users) the default names instead: the file grants those only, and such a
+ * stack has a nats-server of its own.
+ */
+function streamNames(options: StackOptions): Record<string, string> {
+  if (options.natsUsers) return { VMCP_AUDIT_STREAM: 'AUDIT', VMCP_REVOCATIONS_BUCKET: 'vmcp_revocations', VMCP_EVENTS_STREAM: 'VMCP_EVENTS' };
+  return { VMCP_AUDIT_STREAM: uniqueName('AUDIT_'), VMCP_REVOCATIONS_BUCKET: uniqueName('rev_'), VMCP_EVENTS_STREAM: uniqueName('EVENTS_') };
+}
+
+/**
  * The five built services as separate processes, isolated per test file: a fresh data
- * dir or Postgres schema prefix, fresh stream and bucket names, free ports, generated keys.
+ * dir or Postgres schema prefix, fresh stream and bucket names (see streamNames), free ports,
+ * generated keys.
  * Build first (`npm run build`); the children run apps/<service>/dist/main.js.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -84,9 +97,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     VMCP_PUBLIC_URL: publicUrl,
     VMCP_ADMIN_KEY: adminKey,
     VMCP_MASTER_KEY: randomBytes(32).toString('base64'),
-    VMCP_AUDIT_STREAM: uniqueName('AUDIT_'),
-    VMCP_REVOCATIONS_BUCKET: uniqueName('rev_'),
-    VMCP_EVENTS_STREAM: uniqueName('EVENTS_'),
+    ...streamNames(options),
     VMCP_BUS_TIMEOUT_MS: '3000',
     LOG_LEVEL: 'info',
     ...options.env,
@@ -179,6 +190,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (!port) throw new Error(`vmcp-${service} has not printed its health port`);
       return `http://127.0.0.1:${port}`;
     },
+    pids: () => Object.fromEntries([...children].filter(([, c]) => c.exitCode === null && c.pid !== undefined).map(([k, c]) => [k, c.pid!])),
     stop: (s) => stop(s, 'SIGTERM'),
     kill: (s) => stop(s, 'SIGKILL'),
     async start(s) {
