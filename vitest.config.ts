@@ -24,6 +24,7 @@ export default defineConfig({
       'packages/*/test/**/*.spec.ts',
       'examples/test/**/*.spec.ts',
       'test/**/*.spec.ts',
+      'infra/test/**/*.spec.ts',
     ],
     environment: 'node',
     testTimeout: 30_000,

@@ -87,6 +87,12 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/**
+ * The name of every variable loadConfig reads, for checks outside the code (the Kubernetes
+ * manifests' test: a manifest sets no variable that is not here).
+ */
+export const ENV_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
+
 export type ServiceName = 'edge' | 'policy' | 'vault' | 'executor' | 'audit';
 
 const DEFAULT_HEALTH_PORTS: Record<ServiceName, number> = {

@@ -1,2 +1,2 @@
-export { loadConfig, ConfigError, VMCP_CONFIG } from './config.js';
+export { loadConfig, ConfigError, VMCP_CONFIG, ENV_VARIABLES } from './config.js';
 export type { VmcpConfig, ServiceName } from './config.js';
