@@ -18,3 +18,4 @@ export type { SessionPrincipal, ScopedTool, Decision, DenyReason, CallContext } 
 export type { CallToolResult } from './executor.contract.js';
 export type { AuditEvent, ToolCallLog, CallStatus, ChainVerification, ChainBreakReason, AuditSettings } from './audit.contract.js';
 export * as api from './api.contract.js';
+export * as busApi from './bus-api.contract.js';
