@@ -23,6 +23,7 @@ import { AuthorizationLinksService } from './oauth/authorization-links.service.j
 import { OAuthRedirectsController } from './oauth/oauth-redirects.controller.js';
 import { DecisionCache } from './mcp/decision-cache.js';
 import { ListChangedStreams } from './mcp/list-changed-streams.service.js';
+import { ListenSubscriptions } from './mcp/listen-subscriptions.service.js';
 import { ScopedToolsService } from './mcp/scoped-tools.service.js';
 import { ToolCallService } from './mcp/tool-call.service.js';
 
@@ -59,6 +60,7 @@ export class EdgeModule implements NestModule {
         AuthorizationLinksService,
         DecisionCache,
         ListChangedStreams,
+        ListenSubscriptions,
         ScopedToolsService,
         ArgumentValidator,
         McpSessionsService,

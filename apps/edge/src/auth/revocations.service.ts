@@ -8,10 +8,15 @@ import type { Logger } from '@vmcp/telemetry';
 /** Key prefix of a tenant's change mark (policy writes `chg.<tenant_id>`). */
 const TENANT_CHANGE_PREFIX = 'chg.';
 
-/** Told of every tenant change mark, and of a restarted watch (marks may have been missed). */
+/**
+ * Told of every tenant change mark, of a restarted watch (marks may have been missed) and,
+ * optionally, of each token id or config id as it is revoked (also for those already
+ * revoked when the watch starts), to end what is held open under it.
+ */
 export interface ChangeListener {
   tenantChanged(tenantId: string): void;
   reset(): void;
+  revoked?(id: string): void;
 }
 
 /**
@@ -55,8 +60,10 @@ export class RevocationsService implements OnApplicationShutdown {
           if (entry.key.startsWith(TENANT_CHANGE_PREFIX)) {
             const tenantId = entry.key.slice(TENANT_CHANGE_PREFIX.length);
             for (const l of this.listeners) l.tenantChanged(tenantId);
-          } else if (entry.operation === 'PUT') this.revoked.add(entry.key);
-          else this.revoked.delete(entry.key);
+          } else if (entry.operation === 'PUT') {
+            this.revoked.add(entry.key);
+            for (const l of this.listeners) l.revoked?.(entry.key);
+          } else this.revoked.delete(entry.key);
           if (entry.delta === 0 || entry.isUpdate) this.markReady();
         }
       } catch (err) {

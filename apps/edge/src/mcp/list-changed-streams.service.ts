@@ -11,6 +11,7 @@ const LIST_CHANGED = `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', m
 interface Stream {
   readonly res: ExpressResponse;
   readonly tokenId: string | undefined;
+  readonly configId: string;
 }
 
 /**
@@ -19,7 +20,7 @@ interface Stream {
  * account status or upstream tool list changed) sends `notifications/tools/list_changed`
  * to every stream of that tenant, whichever replica holds it; the client lists again and
  * sees exactly what it may now use. A reset of the mark watch (marks may have been missed)
- * notifies every stream. A stream whose token is revoked is closed at the next tick.
+ * notifies every stream. A stream whose token is revoked or whose config is deleted is closed.
  */
 @Injectable()
 export class ListChangedStreams implements BeforeApplicationShutdown {
@@ -27,7 +28,14 @@ export class ListChangedStreams implements BeforeApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly revocations: RevocationsService) {
-    revocations.onChange({ tenantChanged: (t) => this.notify(this.byTenant.get(t)), reset: () => this.notifyAll() });
+    revocations.onChange({
+      tenantChanged: (t) => this.notify(this.byTenant.get(t)),
+      reset: () => this.notifyAll(),
+      // A revoked token or deleted config ends its streams at once (the tick is the backstop).
+      revoked: (id) => {
+        for (const streams of this.byTenant.values()) for (const s of streams) if (s.tokenId === id || s.configId === id) s.res.end();
+      },
+    });
   }
 
   /** Takes over `res` as this session's event stream until the client goes away. */
@@ -39,7 +47,7 @@ export class ListChangedStreams implements BeforeApplicationShutdown {
       'mcp-session-id': sessionId,
     });
     res.flushHeaders();
-    const stream: Stream = { res, tokenId: principal.token_id };
+    const stream: Stream = { res, tokenId: principal.token_id, configId: principal.config_id };
     let streams = this.byTenant.get(principal.tenant_id);
     if (!streams) this.byTenant.set(principal.tenant_id, (streams = new Set()));
     streams.add(stream);

@@ -20,6 +20,7 @@ import { InvalidSessionToken, SessionTokensService } from '../auth/session-token
 import { InFlightCalls } from './in-flight-calls.service.js';
 import { boundTo, keyOf, MAX_SESSION_RECORD_BYTES, McpSessionsService } from './mcp-sessions.service.js';
 import { ListChangedStreams } from './list-changed-streams.service.js';
+import { ListenSubscriptions } from './listen-subscriptions.service.js';
 import { VirtualServerFactory } from './virtual-server.factory.js';
 import { abortOnClose, sendWebResponse, toWebRequest } from './web-bridge.js';
 
@@ -46,12 +47,17 @@ export class McpController implements OnApplicationShutdown {
     private readonly sessions: McpSessionsService,
     private readonly servers: VirtualServerFactory,
     private readonly streams: ListChangedStreams,
+    private readonly listen: ListenSubscriptions,
     private readonly inFlight: InFlightCalls,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {
-    this.modern = createMcpHandler(({ authInfo }) => this.servers.create(principalOf(authInfo)), {
+    this.modern = createMcpHandler(({ authInfo }) => this.servers.create(principalOf(authInfo), { listChanged: true }), {
       // 2025-era traffic never reaches this handler: it is routed to the session leg below.
       legacy: 'reject',
+      // subscriptions/listen streams hear their own tenant's change marks (ListenSubscriptions
+      // caps them per tenant; this is the replica's overall bound).
+      bus: this.listen,
+      maxSubscriptions: 20_000,
       onerror: (err) => this.logger.debug({ err: err.message.slice(0, 300) }, 'MCP request refused'),
     });
   }
@@ -95,8 +101,15 @@ export class McpController implements OnApplicationShutdown {
         await this.openStream(sessionId, principal, req, res);
         return;
       }
-      const web = toWebRequest(req, abortOnClose(res));
-      await sendWebResponse(res, await this.route(web, body, principal));
+      // A subscriptions/listen stream can be ended by vmcp too (revoked token, shutdown).
+      const stop = req.method === 'POST' && isListenRequest(body) ? new AbortController() : undefined;
+      if (stop && !this.listen.hasRoom(principal.tenant_id)) {
+        res.status(200).json(jsonRpcError(-32603, 'Subscription limit reached', idOf(body)));
+        return;
+      }
+      const closed = abortOnClose(res);
+      const web = toWebRequest(req, stop ? AbortSignal.any([closed, stop.signal]) : closed);
+      await sendWebResponse(res, await this.route(web, body, principal, stop));
     } catch (err) {
       if (res.headersSent) return;
       if (isVmcpError(err) && err.code === 'UNAVAILABLE') {
@@ -109,12 +122,14 @@ export class McpController implements OnApplicationShutdown {
     }
   }
 
-  private async route(web: Request, body: unknown, principal: SessionPrincipal): Promise<Response> {
+  private async route(web: Request, body: unknown, principal: SessionPrincipal, stop?: AbortController): Promise<Response> {
     switch (web.method) {
-      case 'POST':
+      case 'POST': {
         // The SDK's own classification: a `_meta` envelope claim makes a request 2026-07-28.
         if (await isLegacyRequest(web, body)) return this.serveLegacy(web, body, principal);
-        return this.modern.fetch(web, { parsedBody: body, authInfo: authInfoOf(principal) });
+        const serve = () => this.modern.fetch(web, { parsedBody: body, authInfo: authInfoOf(principal) });
+        return stop ? this.listen.serve(principal, stop, serve) : serve();
+      }
       case 'DELETE': {
         const sessionId = web.headers.get('mcp-session-id');
         if (sessionId !== null && !isModernVersion(web.headers.get('mcp-protocol-version'))) return this.endSession(sessionId, principal);
@@ -302,6 +317,11 @@ function wantsProgress(body: unknown): boolean {
     const meta = m['params']['_meta'];
     return isObject(meta) && meta['progressToken'] !== undefined;
   });
+}
+
+/** A 2026-07-28 `subscriptions/listen` request (one message, never a batch). */
+function isListenRequest(body: unknown): boolean {
+  return isObject(body) && body['method'] === 'subscriptions/listen';
 }
 
 /** The request ids named by the body's `notifications/cancelled`. */

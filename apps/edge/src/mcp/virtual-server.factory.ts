@@ -33,9 +33,9 @@ export class VirtualServerFactory {
 
   /** `sessionKey`: the 2025-era session the request belongs to, so a cancellation from any replica finds its calls. */
   /**
-   * `listChanged`: a 2025-era session, which can hold a stream for
-   * notifications/tools/list_changed (a 2026-07-28 exchange cannot: subscriptions are not
-   * offered yet).
+   * `listChanged`: the client can be told notifications/tools/list_changed (a 2025-era
+   * session on its GET stream, a 2026-07-28 client on a subscriptions/listen stream);
+   * otherwise the capability is not advertised.
    */
   create(principal: SessionPrincipal, options: { sessionKey?: string; listChanged?: boolean } = {}): Server {
     const listChanged = options.listChanged === true;
