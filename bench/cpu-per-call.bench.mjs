@@ -1,0 +1,68 @@
+// CPU time each process spends per tools/call, direct and through vmcp: what a call costs
+// the machine, read from /proc (user + system), so it hardly moves with the machine's load
+// as wall-clock figures do. On 2 cores, 2,000 ms of CPU per second is the ceiling, so the sum
+// per call bounds the throughput any concurrency can reach.
+//   node bench/cpu-per-call.bench.mjs          (BENCH_CALLS=3000 for more calls)
+import { readFileSync } from 'node:fs';
+import { startNatsServer, startStack } from '@vmcp/testing';
+import { benchTenant, connect, disconnect, startUpstreamProcess } from './echo-bench.mjs';
+
+const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
+const WARMUP_CALLS = 500;
+const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
+
+/** User + system CPU milliseconds of a process so far (fields 14 and 15 of /proc/<pid>/stat). */
+function cpuMs(pid) {
+  if (pid === process.pid) {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+/** Sequential echo calls; CPU µs per call of each named process. */
+async function perCall(url, token, pids) {
+  const conn = await connect(url, token);
+  const call = (text) => conn.client.callTool({ name: 'echo', arguments: { text } });
+  try {
+    for (let i = 0; i < WARMUP_CALLS; i++) await call('warm');
+    const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
+    const started = performance.now();
+    for (let i = 0; i < CALLS; i++) await call('bench');
+    const wallMs = performance.now() - started;
+    const rows = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, ((cpuMs(pid) - before[k]) * 1000) / CALLS]));
+    return { rows, wallUsPerCall: (wallMs * 1000) / CALLS };
+  } finally {
+    await disconnect(conn);
+  }
+}
+
+const nats = await startNatsServer();
+const upstream = await startUpstreamProcess();
+const stack = await startStack({ natsUrl: nats.url, database: 'sqlite' });
+try {
+  const vmcp = await benchTenant(stack, upstream.url);
+  const direct = await perCall(upstream.url, undefined, { client: process.pid, upstream: upstream.pid });
+  const through = await perCall(vmcp.mcpServerUrl, vmcp.token, { client: process.pid, ...stack.pids(), 'nats-server': nats.pid(), upstream: upstream.pid });
+
+  console.log(`\nCPU µs per tools/call (echo), ${CALLS} sequential calls, ${process.version}`);
+  console.log('process      |   direct |     vmcp');
+  const names = [...new Set([...Object.keys(through.rows)])];
+  let total = { direct: 0, vmcp: 0 };
+  for (const name of names) {
+    const d = direct.rows[name];
+    const v = through.rows[name];
+    total.direct += d ?? 0;
+    total.vmcp += v;
+    console.log(`${name.padEnd(12)} | ${d === undefined ? '        -' : d.toFixed(0).padStart(8)} | ${v.toFixed(0).padStart(8)}`);
+  }
+  console.log(`${'total'.padEnd(12)} | ${total.direct.toFixed(0).padStart(8)} | ${total.vmcp.toFixed(0).padStart(8)}`);
+  console.log(`${'wall'.padEnd(12)} | ${direct.wallUsPerCall.toFixed(0).padStart(8)} | ${through.wallUsPerCall.toFixed(0).padStart(8)}`);
+  console.log(`ceiling on 2 cores: direct ${Math.round(2e6 / total.direct)} calls/s, vmcp ${Math.round(2e6 / total.vmcp)} calls/s`);
+} finally {
+  await stack.close();
+  await upstream.close();
+  await nats.stop();
+}
