@@ -278,6 +278,18 @@ export async function startConformanceUpstream(options: ConformanceUpstreamOptio
         extra,
       ),
     );
+    // `server-stateless` listen streams: the suite calls this and waits for
+    // notifications/tools/list_changed on its subscriptions/listen stream (through vmcp: the
+    // upstream tells the executor's pooled session, policy marks the tenant changed, the edge
+    // tells the tenant's listen streams).
+    let dynamicTools = 0;
+    mcp.registerTool('test_trigger_tool_change', { description: 'Adds a tool, so the tool list changes', inputSchema: {} }, async (_args, extra) => {
+      const name = `test_dynamic_tool_${++dynamicTools}`;
+      mcp.registerTool(name, { description: 'Added by test_trigger_tool_change', inputSchema: {} }, () => text(`${name} ran`));
+      // On the call's own stream too: a client without a standalone stream hears it there.
+      await extra.sendNotification({ method: 'notifications/tools/list_changed' });
+      return text(`added ${name}`);
+    });
     mcp.registerTool(
       'json_schema_2020_12_tool',
       {

@@ -12,6 +12,7 @@ interface Stream {
   readonly res: ExpressResponse;
   readonly tokenId: string | undefined;
   readonly configId: string;
+  readonly tenantId: string;
 }
 
 /**
@@ -32,9 +33,7 @@ export class ListChangedStreams implements BeforeApplicationShutdown {
       tenantChanged: (t) => this.notify(this.byTenant.get(t)),
       reset: () => this.notifyAll(),
       // A revoked token or deleted config ends its streams at once (the tick is the backstop).
-      revoked: (id) => {
-        for (const streams of this.byTenant.values()) for (const s of streams) if (s.tokenId === id || s.configId === id) s.res.end();
-      },
+      revoked: (id) => this.end((s) => s.tokenId === id || s.configId === id),
     });
   }
 
@@ -47,14 +46,13 @@ export class ListChangedStreams implements BeforeApplicationShutdown {
       'mcp-session-id': sessionId,
     });
     res.flushHeaders();
-    const stream: Stream = { res, tokenId: principal.token_id, configId: principal.config_id };
+    const stream: Stream = { res, tokenId: principal.token_id, configId: principal.config_id, tenantId: principal.tenant_id };
     let streams = this.byTenant.get(principal.tenant_id);
     if (!streams) this.byTenant.set(principal.tenant_id, (streams = new Set()));
     streams.add(stream);
-    res.on('close', () => {
-      streams.delete(stream);
-      if (streams.size === 0 && this.byTenant.get(principal.tenant_id) === streams) this.byTenant.delete(principal.tenant_id);
-    });
+    res.on('close', () => this.forget(stream));
+    // A write racing the client's disconnect must not become an unhandled 'error' event.
+    res.on('error', () => this.forget(stream));
     this.timer ??= setInterval(() => this.tick(), TICK_MS).unref();
   }
 
@@ -68,21 +66,37 @@ export class ListChangedStreams implements BeforeApplicationShutdown {
   beforeApplicationShutdown(): void {
     // Open streams would hold the HTTP server's close; clients reopen them on another replica.
     clearInterval(this.timer);
-    for (const streams of this.byTenant.values()) for (const s of streams) s.res.end();
-    this.byTenant.clear();
+    this.end(() => true);
   }
 
   private tick(): void {
-    for (const streams of this.byTenant.values()) {
-      for (const s of streams) {
-        if (s.tokenId !== undefined && this.revocations.isTokenRevoked(s.tokenId)) s.res.end();
-        else s.res.write(': keep-alive\n\n');
+    this.end((s) => s.tokenId !== undefined && this.revocations.isTokenRevoked(s.tokenId));
+    for (const streams of this.byTenant.values()) for (const s of streams) s.res.write(': keep-alive\n\n');
+  }
+
+  /**
+   * Ends the matching streams and forgets them at once: the response's 'close' comes later,
+   * and a write to an ended response in between would be an unhandled stream error.
+   */
+  private end(matches: (s: Stream) => boolean): void {
+    for (const streams of [...this.byTenant.values()]) {
+      for (const s of [...streams]) {
+        if (!matches(s)) continue;
+        this.forget(s);
+        s.res.end();
       }
     }
   }
 
+  private forget(s: Stream): void {
+    const streams = this.byTenant.get(s.tenantId);
+    if (!streams) return;
+    streams.delete(s);
+    if (streams.size === 0) this.byTenant.delete(s.tenantId);
+  }
+
   private notify(streams: Set<Stream> | undefined): void {
-    for (const s of streams ?? []) s.res.write(LIST_CHANGED);
+    for (const s of streams ?? []) if (!s.res.writableEnded) s.res.write(LIST_CHANGED);
   }
 
   private notifyAll(): void {
