@@ -36,6 +36,23 @@ describe('loadConfig', () => {
     expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', schema: 'acme_audit' });
   });
 
+  it('creates JetStream streams and buckets with one replica unless told, 1 to 5', () => {
+    expect(loadConfig('policy', {}).jetstreamReplicas).toBe(1);
+    expect(loadConfig('policy', { VMCP_JETSTREAM_REPLICAS: '3' }).jetstreamReplicas).toBe(3);
+    for (const wrong of ['0', '6', '2.5', 'three']) {
+      expect(() => loadConfig('policy', { VMCP_JETSTREAM_REPLICAS: wrong }), wrong).toThrow(/VMCP_JETSTREAM_REPLICAS/);
+    }
+  });
+
+  it('bounds the shutdown drain by a whole tool call for the edge and the executor, one bus timeout for the others', () => {
+    const env = { VMCP_TOOL_TIMEOUT_MS: '20000', VMCP_BUS_TIMEOUT_MS: '3000' };
+    expect(loadConfig('executor', env).drainTimeoutMs).toBe(23_000);
+    expect(loadConfig('edge', { ...env, VMCP_DATA_DIR: dir() }).drainTimeoutMs).toBe(23_000);
+    for (const service of ['policy', 'vault', 'audit'] as const) {
+      expect(loadConfig(service, { ...env, VMCP_DATA_DIR: dir() }).drainTimeoutMs, service).toBe(3000);
+    }
+  });
+
   describe('hosts and origins the MCP endpoint accepts', () => {
     it("starts from VMCP_PUBLIC_URL's host name and origin", () => {
       const c = loadConfig('edge', { VMCP_DATA_DIR: dir(), VMCP_PUBLIC_URL: 'https://VMCP.Example.com:443/' });

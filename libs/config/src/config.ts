@@ -61,6 +61,11 @@ const EnvSchema = z.object({
   VMCP_TOOLS_LIST_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   /** When set, /metrics answers only requests with `Authorization: Bearer <token>`. */
   VMCP_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Replicas of every JetStream stream and KV bucket a service creates: 1 on a single
+   * nats-server, 3 on a three-node cluster (a stream keeps working while one node is down).
+   */
+  VMCP_JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   VMCP_BUS_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5000),
   VMCP_TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   VMCP_EDGE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
@@ -140,6 +145,8 @@ export interface VmcpConfig {
     readonly toolsListTtlMs: number;
   };
   readonly eventsStream: string;
+  /** Replicas of the streams and buckets this service creates (an existing one is raised to it, never lowered). */
+  readonly jetstreamReplicas: number;
   readonly webhooks: {
     readonly timeoutMs: number;
     readonly maxAttempts: number;
@@ -149,6 +156,13 @@ export interface VmcpConfig {
   };
   readonly busTimeoutMs: number;
   readonly toolTimeoutMs: number;
+  /**
+   * On SIGTERM, how long the work in flight may still take once the service stops taking
+   * more: a tool call for the edge and the executor (VMCP_TOOL_TIMEOUT_MS plus the bus hop
+   * around it), one bus timeout for the others. A bus service waits this long at most for
+   * the requests it is handling; the manifests' grace periods are sized from it.
+   */
+  readonly drainTimeoutMs: number;
   /**
    * How long an edge keeps a user's tool list and allow decisions (0: not at all). Changes
    * drop them at once through the tenant change marks; this bounds a missed mark.
@@ -314,6 +328,7 @@ export function loadConfig(service: ServiceName, source: NodeJS.ProcessEnv = pro
       toolsListTtlMs: e.VMCP_TOOLS_LIST_TTL_MS,
     },
     eventsStream: e.VMCP_EVENTS_STREAM,
+    jetstreamReplicas: e.VMCP_JETSTREAM_REPLICAS,
     webhooks: {
       timeoutMs: e.VMCP_WEBHOOK_TIMEOUT_MS,
       maxAttempts: e.VMCP_WEBHOOK_MAX_ATTEMPTS,
@@ -323,6 +338,7 @@ export function loadConfig(service: ServiceName, source: NodeJS.ProcessEnv = pro
     },
     busTimeoutMs: e.VMCP_BUS_TIMEOUT_MS,
     toolTimeoutMs: e.VMCP_TOOL_TIMEOUT_MS,
+    drainTimeoutMs: service === 'edge' || service === 'executor' ? e.VMCP_TOOL_TIMEOUT_MS + e.VMCP_BUS_TIMEOUT_MS : e.VMCP_BUS_TIMEOUT_MS,
     edgeCacheTtlMs: e.VMCP_EDGE_CACHE_TTL_MS,
     oauth: {
       linkTtlSeconds: e.VMCP_OAUTH_LINK_TTL_SECONDS,

@@ -44,6 +44,8 @@ export interface BusOptions {
   readonly timeoutMs: number;
   /** Prefix of this client's reply subjects (default `_INBOX`), for users allowed only their own inboxes. */
   readonly inboxPrefix?: string;
+  /** Replicas of the JetStream streams and KV buckets made through this client (VMCP_JETSTREAM_REPLICAS; default 1). */
+  readonly jetstreamReplicas?: number;
 }
 
 export interface RequestOptions {
@@ -71,6 +73,8 @@ export class Bus {
   private constructor(
     readonly connection: NatsConnection,
     private readonly timeoutMs: number,
+    /** Replicas of the streams and buckets made through this client (ensureStream, ensureBucket). */
+    readonly jetstreamReplicas: number,
   ) {
     void this.watchStatus().catch(() => {
       // The status stream ends with the connection; nothing to report after that.
@@ -96,7 +100,7 @@ export class Bus {
       // Capturing an async stack for every request costs more than the request itself.
       noAsyncTraces: true,
     });
-    return new Bus(nc, options.timeoutMs);
+    return new Bus(nc, options.timeoutMs, options.jetstreamReplicas ?? 1);
   }
 
   async request<R extends Rpc>(rpc: R, payload: RpcRequest<R>, options: RequestOptions = {}): Promise<RpcReply<R>> {

@@ -3,7 +3,7 @@ import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { defineRpc, VmcpError } from '@vmcp/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { Bus } from './bus.js';
 import { serveRpc, VmcpNatsServer } from './nats-server.strategy.js';
@@ -37,11 +37,12 @@ class EchoModule {}
 
 describe('bus request/reply through the Nest NATS transport', () => {
   let server: INestMicroservice;
+  let serverBus: Bus;
   let client: Bus;
 
   beforeAll(async () => {
-    const serverBus = await Bus.connect({ url: 'nats://127.0.0.1:4222', name: 'test-server', timeoutMs: 1000 });
-    server = await NestFactory.createMicroservice(EchoModule, { strategy: new VmcpNatsServer(serverBus, 'test'), logger: false });
+    serverBus = await Bus.connect({ url: 'nats://127.0.0.1:4222', name: 'test-server', timeoutMs: 1000 });
+    server = await NestFactory.createMicroservice(EchoModule, { strategy: new VmcpNatsServer(serverBus, 'test', { drainTimeoutMs: 1000 }), logger: false });
     await server.listen();
     client = await Bus.connect({ url: 'nats://127.0.0.1:4222', name: 'test-client', timeoutMs: 1000 });
   });
@@ -49,6 +50,7 @@ describe('bus request/reply through the Nest NATS transport', () => {
   afterAll(async () => {
     await client?.close();
     await server?.close();
+    await serverBus?.close();
   });
 
   it('returns the validated reply', async () => {
@@ -92,5 +94,87 @@ describe('bus request/reply through the Nest NATS transport', () => {
     expect(count('vmcp_nats_handler_duration_seconds_count', `subject="${echo.subject}",code="INTERNAL"`)).toBe(2);
     expect(text).not.toContain('secret-internal-detail');
     expect(text).not.toContain('no such echo');
+  });
+});
+
+// Two replicas of one service: a request each holds until the test lets it go, and one that
+// says who answered.
+const hold = defineRpc({ subject: `vmcp.test.v1.${run}.hold`, request: z.object({ id: z.string() }), reply: z.object({ by: z.string() }) });
+const who = defineRpc({ subject: `vmcp.test.v1.${run}.who`, request: z.object({}), reply: z.object({ by: z.string() }) });
+
+function replicaModule(name: string, held: Map<string, () => void>) {
+  @Controller()
+  class ReplicaController {
+    @MessagePattern(hold.subject)
+    hold(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
+      return serveRpc(hold, data, ctx, async (req) => {
+        await new Promise<void>((release) => held.set(req.id, release));
+        return { by: name };
+      });
+    }
+
+    @MessagePattern(who.subject)
+    who(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
+      return serveRpc(who, data, ctx, () => ({ by: name }));
+    }
+  }
+  @Module({ controllers: [ReplicaController] })
+  class ReplicaModule {}
+  return ReplicaModule;
+}
+
+describe('closing a responder drains it', () => {
+  const buses: Bus[] = [];
+  const apps: INestMicroservice[] = [];
+  let client: Bus;
+
+  const replica = async (name: string, drainTimeoutMs = 30_000) => {
+    const bus = await Bus.connect({ url: 'nats://127.0.0.1:4222', name: `test-${name}`, timeoutMs: 5000 });
+    buses.push(bus);
+    const held = new Map<string, () => void>();
+    const app = await NestFactory.createMicroservice(replicaModule(name, held), { strategy: new VmcpNatsServer(bus, `drain-${run}`, { drainTimeoutMs }), logger: false });
+    await app.listen();
+    // The subscriptions are at the server before any request is sent.
+    await bus.flush();
+    apps.push(app);
+    return { bus, app, held };
+  };
+
+  beforeAll(async () => {
+    client = await Bus.connect({ url: 'nats://127.0.0.1:4222', name: 'test-drain-client', timeoutMs: 5000 });
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(apps.map((a) => a.close()));
+    await Promise.allSettled([client, ...buses].map((b) => b?.close()));
+  });
+
+  it('answers the requests in flight however long they take, while the other replica takes the new ones', async () => {
+    const a = await replica('a');
+    const call = client.request(hold, { id: 'r1' }, { timeoutMs: 20_000 });
+    await vi.waitFor(() => expect(a.held.has('r1')).toBe(true), { timeout: 10_000 });
+    const b = await replica('b');
+
+    let closed = false;
+    const closing = a.app.close().then(() => (closed = true));
+    // Once A's unsubscribe has reached the server (its connection flushed), NATS routes every
+    // new request of the group to B.
+    await a.bus.flush();
+    for (let i = 0; i < 10; i++) await expect(client.request(who, {})).resolves.toEqual({ by: 'b' });
+    expect(closed).toBe(false);
+
+    a.held.get('r1')!();
+    await expect(call).resolves.toEqual({ by: 'a' });
+    await closing;
+    expect(b.held.size).toBe(0);
+    await b.app.close();
+  });
+
+  it('stops waiting at its bound: the caller gets its own timeout, the close does not hang', async () => {
+    const c = await replica('c', 50);
+    const call = client.request(hold, { id: 'stuck' }, { timeoutMs: 2000 }).catch((e: VmcpError) => e);
+    await vi.waitFor(() => expect(c.held.has('stuck')).toBe(true), { timeout: 10_000 });
+    await c.app.close();
+    await expect(call).resolves.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
   });
 });

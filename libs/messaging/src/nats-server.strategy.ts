@@ -1,9 +1,10 @@
 import { ServerNats, type NatsContext } from '@nestjs/microservices';
-import type { Msg } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { isVmcpError, VmcpError, type ErrorReply, type Rpc, type RpcReply, type RpcRequestParsed } from '@vmcp/contracts';
 import { metrics, secondsSince, tracer } from '@vmcp/telemetry';
 import { describeZodError, natsHeaderGetter, type Bus } from './bus.js';
+import { InFlight } from './in-flight.js';
 
 /** Marks a request whose body was not JSON, so the handler answers with a typed error. */
 const MALFORMED = Symbol('malformed');
@@ -15,20 +16,39 @@ interface OutgoingPacket {
   isDisposed?: boolean;
 }
 
+export interface VmcpNatsServerOptions {
+  /**
+   * On close, the longest wait for the requests in flight to reply (VmcpConfig.drainTimeoutMs).
+   * Past it close() returns anyway: a request still running may get no reply, and its caller
+   * then sees its own timeout.
+   */
+  readonly drainTimeoutMs: number;
+}
+
 /**
  * Nest's NATS transport on the service's own connection, with vmcp's wire format:
  * a request body is the JSON of the request schema, a reply is the JSON of the reply
  * schema or `{error: {code, message}}`. Malformed input still gets a reply.
+ *
+ * Closing drains instead of Nest's fixed grace period: the server leaves its queue groups
+ * (NATS hands new requests to the other replicas), still answers what reached it before
+ * that, then waits until every request in flight has replied, at most `drainTimeoutMs`.
  */
 export class VmcpNatsServer extends ServerNats {
+  private readonly inFlight = new InFlight();
+  /** Ends a request's count once its reply is published (or it fails without one). */
+  private readonly ends = new WeakMap<Msg, () => void>();
+  private readonly queue: string;
+  private readonly drainTimeoutMs: number;
+  private responders: Subscription[] = [];
+
   constructor(
     private readonly bus: Bus,
     queue: string,
+    options: VmcpNatsServerOptions,
   ) {
     super({
       queue,
-      gracefulShutdown: true,
-      gracePeriod: 2000,
       deserializer: {
         deserialize(msg: Msg, options?: { replyTo?: string }) {
           let data: unknown;
@@ -52,13 +72,66 @@ export class VmcpNatsServer extends ServerNats {
         },
       },
     });
+    this.queue = queue;
+    this.drainTimeoutMs = options.drainTimeoutMs;
   }
 
   // One connection per process: Nest's server answers on the same connection the
-  // service's Bus uses for its own requests. Closing the server (after its grace
-  // period for in-flight requests) closes it.
+  // service's Bus uses for its own requests. The Bus's owner closes it, after the
+  // application's shutdown hooks (which may still publish and acknowledge).
   override async createNatsClient() {
     return this.bus.connection as never;
+  }
+
+  /** Nest's own, keeping the subscriptions so that close() can drain them. */
+  override bindEvents(client: NatsConnection): void {
+    for (const [channel, handler] of this.messageHandlers) {
+      const queue = (handler.extras?.['queue'] as string | undefined) ?? this.queue;
+      const callback = this.getMessageHandler(channel).bind(this) as (err: Error | null, msg: Msg) => void;
+      this.responders.push(client.subscribe(channel, { queue, callback }));
+    }
+  }
+
+  override handleMessage(channel: string, msg: Msg): Promise<unknown> {
+    // Counted before anything asynchronous, so a request that arrives while close() drains
+    // the subscriptions is waited for too.
+    const end = this.inFlight.begin();
+    // A request ends when its reply leaves; a message without a reply subject when it is handled.
+    if (msg.reply) this.ends.set(msg, end);
+    return super.handleMessage(channel, msg).then(
+      (value: unknown) => {
+        if (!msg.reply) end();
+        return value;
+      },
+      (err: unknown) => {
+        end();
+        throw err;
+      },
+    );
+  }
+
+  override getPublisher(msg: Msg, id: string, ctx: NatsContext): (response: OutgoingPacket) => unknown {
+    const publish = super.getPublisher(msg, id, ctx);
+    return (response) => {
+      try {
+        return publish(response);
+      } finally {
+        // The caller takes the first reply; anything after it is not waited for.
+        this.ends.get(msg)?.();
+      }
+    };
+  }
+
+  override async close(): Promise<void> {
+    const responders = this.responders;
+    this.responders = [];
+    // Unsubscribe and flush: what the server routed here before it saw the unsubscribe is
+    // still delivered (and counted), everything after goes to the other members of the group.
+    await Promise.allSettled(responders.map((s) => s.drain()));
+    if (!(await this.inFlight.idle(this.drainTimeoutMs))) {
+      this.logger.warn(`closing with ${this.inFlight.size} request(s) still in flight after ${this.drainTimeoutMs} ms`);
+    }
+    this.statusEventEmitter.removeAllListeners();
   }
 }
 

@@ -1,4 +1,5 @@
-import { jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { context, propagation } from '@opentelemetry/api';
 import { VmcpError } from '@vmcp/contracts';
@@ -21,10 +22,11 @@ function jsFor(bus: Bus): JetStreamClient {
 }
 
 /**
- * Creates a file-backed, limits-retention stream over `subjects` with a duplicate window,
- * or brings an existing one to that configuration. With `reconfigure: false` (a producer
- * that does not own the stream) an existing stream is left as it is: the producer's NATS
- * user may make a missing stream but not change one.
+ * Creates a file-backed, limits-retention stream over `subjects` with a duplicate window and
+ * the bus's replicas, or brings an existing one to that configuration: its replicas are raised
+ * to the bus's, never lowered (an operator may have scaled it up by hand). With
+ * `reconfigure: false` (a producer that does not own the stream) an existing stream is left
+ * as it is: the producer's NATS user may make a missing stream but not change one.
  */
 export async function ensureStream(
   bus: Bus,
@@ -35,13 +37,23 @@ export async function ensureStream(
   const jsm = await jetstreamManager(bus.connection);
   const { reconfigure = true, ...limits } = options;
   const config = { subjects, storage: StorageType.File, retention: RetentionPolicy.Limits, duplicate_window: DUPLICATE_WINDOW_NS, ...limits };
+  let existing: StreamInfo;
   try {
-    await jsm.streams.info(name);
-    if (reconfigure) await jsm.streams.update(name, config);
+    existing = await jsm.streams.info(name);
   } catch (err) {
     if (!/not found/i.test((err as Error).message)) throw err;
-    await jsm.streams.add({ name, ...config });
+    await jsm.streams.add({ name, ...config, num_replicas: bus.jetstreamReplicas });
+    return;
   }
+  if (reconfigure) await jsm.streams.update(name, { ...config, num_replicas: Math.max(existing.config.num_replicas, bus.jetstreamReplicas) });
+}
+
+/**
+ * Opens a KV bucket, creating it first (with the bus's replicas) when it does not exist. An
+ * existing bucket is opened as it is: its settings belong to whoever made it.
+ */
+export function ensureBucket(bus: Bus, name: string, options: { history: number; ttl: number }): Promise<KV> {
+  return new Kvm(bus.connection).create(name, { ...options, replicas: bus.jetstreamReplicas });
 }
 
 /**

@@ -39,6 +39,7 @@ export async function startCore(service: ServiceName): Promise<Core> {
       password: config.nats.password,
       inboxPrefix: serviceInbox(service),
       timeoutMs: config.busTimeoutMs,
+      jetstreamReplicas: config.jetstreamReplicas,
     });
   } catch (err) {
     logger.fatal({ nats_url: config.nats.url, err: (err as Error).message }, 'cannot connect to NATS');
@@ -76,7 +77,7 @@ export interface BusServiceOptions {
 /** The service's Nest microservice, answering its subjects in its own queue group. */
 export async function createBusServiceApp(core: Core, options: BusServiceOptions): Promise<INestMicroservice> {
   const app = await NestFactory.createMicroservice(await options.module(core), {
-    strategy: new VmcpNatsServer(core.bus, options.service),
+    strategy: new VmcpNatsServer(core.bus, options.service, { drainTimeoutMs: core.config.drainTimeoutMs }),
     logger: new PinoNestLogger(core.logger),
   });
   await options.beforeListen?.(app);
@@ -86,7 +87,9 @@ export async function createBusServiceApp(core: Core, options: BusServiceOptions
 
 /**
  * Starts a bus service: Nest microservice answering its subjects in its own queue group,
- * /healthz and /readyz on the health port, graceful drain on SIGTERM and SIGINT.
+ * /healthz and /readyz on the health port, graceful drain on SIGTERM and SIGINT: leave the
+ * queue groups, let every request in flight reply (at most VmcpConfig.drainTimeoutMs), run
+ * the shutdown hooks, then drain the NATS connection.
  */
 export async function runBusService(options: BusServiceOptions): Promise<void> {
   const core = await startCore(options.service);
@@ -106,7 +109,7 @@ export async function runBusService(options: BusServiceOptions): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, `vmcp-${options.service} draining`);
+    logger.info({ signal, drain_timeout_ms: config.drainTimeoutMs }, `vmcp-${options.service} draining`);
     health.close();
     await app.close().catch((err: Error) => logger.error({ err: err.message }, 'error while closing'));
     await bus.close().catch(() => undefined);

@@ -1,6 +1,8 @@
 export { freePort, waitFor, uniqueName } from './ports.js';
 export { startNatsServer, natsUsers, NATS_PERMISSIONS_FILE } from './nats-server.js';
 export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
+export { startNatsCluster } from './nats-cluster.js';
+export type { NatsClusterHandle } from './nats-cluster.js';
 export { startNatsProxy } from './nats-proxy.js';
 export type { NatsProxy } from './nats-proxy.js';
 export { databaseEnv, dropTestSchemas, TEST_DATABASE_URL, DATABASE_KINDS } from './databases.js';
@@ -8,7 +10,7 @@ export type { DatabaseKind, TestDatabase } from './databases.js';
 export { api } from './api-client.js';
 export type { ApiClient, ApiResponse } from './api-client.js';
 export { startStack, SERVICES } from './stack.js';
-export type { Stack, StackOptions, Service, EdgeReplica } from './stack.js';
+export type { Stack, StackOptions, Service, EdgeReplica, Replica } from './stack.js';
 export { startUpstreamMcpServer } from './upstream-mcp-server.js';
 export type { UpstreamMcpServer, UpstreamCall, UpstreamRequest, UpstreamOptions } from './upstream-mcp-server.js';
 export { createGrantSigner } from './grants.js';

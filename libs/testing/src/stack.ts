@@ -31,6 +31,11 @@ export interface EdgeReplica {
   kill(): Promise<void>;
 }
 
+export interface Replica {
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
+
 export interface Stack {
   readonly baseUrl: string;
   readonly publicUrl: string;
@@ -53,7 +58,12 @@ export interface Stack {
    * a second replica as it would sit behind a load balancer. Closed with the stack.
    */
   startEdgeReplica(): Promise<EdgeReplica>;
-  /** The running processes' ids, keyed by service (`edge#2`… for extra edge replicas), for benchmarks that read their CPU time. */
+  /**
+   * Another process of a bus service, same environment: a second member of its queue group
+   * (the service itself stays `service` for stop, kill and start). Closed with the stack.
+   */
+  startReplica(service: Exclude<Service, 'edge'>): Promise<Replica>;
+  /** The running processes' ids, keyed by service (`edge#2`, `executor#6`… for extra replicas), for benchmarks that read their CPU time. */
   pids(): Record<string, number>;
   /** A session token signed with policy's own key, with any expiry (for expiry tests). */
   signSessionToken(o: { configId: string; identifier: string; expiresInSeconds: number }): Promise<string>;
@@ -103,7 +113,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...options.env,
   };
   const lines: string[] = [];
-  // Keyed by service, or `edge#2`… for extra edge replicas.
+  // Keyed by service, or `edge#2`, `executor#6`… for extra replicas.
   const children = new Map<string, ChildProcess>();
   const stopping = new Set<string>();
   const died: Service[] = [];
@@ -132,7 +142,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         own.push(line);
         if (line.includes(`"vmcp-${service} ready"`)) {
           const port = /"health_port":(\d+)/.exec(line)?.[1];
-          if (port) healthPorts.set(service, Number(port));
+          if (port && key === service) healthPorts.set(service, Number(port));
           ready = true;
         }
       });
@@ -204,6 +214,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await launch('edge', key, { VMCP_HTTP_PORT: String(replicaPort) });
       await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, { timeoutMs: readyTimeoutMs, what: 'edge replica /readyz' });
       return { url, stop: () => stop(key, 'SIGTERM'), kill: () => stop(key, 'SIGKILL') };
+    },
+    async startReplica(service) {
+      const key = `${service}#${children.size}`;
+      await launch(service, key);
+      return { stop: () => stop(key, 'SIGTERM'), kill: () => stop(key, 'SIGKILL') };
     },
     async signSessionToken({ configId, identifier, expiresInSeconds }) {
       const { key, tenantId } = await readPolicySigningKey(options.database, db.dataDir, db.schemaPrefix, configId);

@@ -115,7 +115,7 @@ export class McpSessionsService implements OnModuleInit, OnApplicationShutdown {
   private async open(): Promise<KV> {
     const bucket = this.config.mcp.sessionsBucket;
     // Creating an existing bucket opens it as it is: another replica may have made it.
-    const kv = await new Kvm(this.bus.connection).create(bucket, { history: 1, ttl: this.idleMs });
+    const kv = await new Kvm(this.bus.connection).create(bucket, { history: 1, ttl: this.idleMs, replicas: this.bus.jetstreamReplicas });
     const { ttl } = await kv.status();
     if (ttl > 0 && ttl < this.idleMs) {
       this.logger.warn({ bucket, bucket_ttl_ms: ttl, idle_ms: this.idleMs }, 'sessions bucket expires entries sooner than VMCP_SESSION_IDLE_SECONDS');

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { Bus } from '@vmcp/messaging';
+import { Bus, ensureBucket } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 
@@ -28,7 +28,7 @@ export class RevocationsKv implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.kv = await new Kvm(this.bus.connection).create(this.config.revocationsBucket, { history: 1, ttl: REVOCATION_TTL_MS });
+    this.kv = await ensureBucket(this.bus, this.config.revocationsBucket, { history: 1, ttl: REVOCATION_TTL_MS });
   }
 
   async revoke(key: string): Promise<void> {
