@@ -20,9 +20,10 @@ import {
 } from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// Connected-account status events travel policy → events stream → executor → the tenant's
-// webhook, signed Standard-Webhooks style. The stack runs under the production NATS
-// permission file, with short retry delays so the retry tests stay fast.
+// Tenant events (account status changes from policy, tool calls from the audit service) travel
+// events stream → executor → the tenant's webhook, signed Standard-Webhooks style. The stack
+// runs under the production NATS permission file, with short retry delays so the retry tests
+// stay fast.
 
 interface Delivery {
   readonly path: string;
@@ -75,7 +76,7 @@ function signatureValid(secret: string, d: Delivery): boolean {
 
 const eventOf = (d: Delivery) => JSON.parse(d.body) as StatusEvent;
 
-describe('webhooks for connected-account status events', () => {
+describe('webhooks for tenant events', () => {
   let nats: NatsServerHandle;
   let stack: Stack;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -241,6 +242,10 @@ describe('webhooks for connected-account status events', () => {
   it('signs with a rotated secret at once, and shows the new secret only in that reply', async () => {
     const rot = await tenant('rot');
     const old = (await setWebhook(rot.client, '/rot')).signing_secret!;
+    // An event signed with the old secret first: the executors now hold that delivery target.
+    await connect(rot.client, 'erin');
+    const [before] = await waitFor(() => receiver.at('/rot').length >= 1 && receiver.at('/rot'), { what: 'the event before rotation' });
+    expect(signatureValid(old, before!)).toBe(true);
     const rotated = await rot.client.post<{ signing_secret: string; webhook: { url: string } }>('/api/v1/webhook/rotate_secret');
     expect(rotated.status).toBe(200);
     expect(rotated.body.webhook.url).toBe(`${receiver.url}/rot`);
@@ -250,7 +255,7 @@ describe('webhooks for connected-account status events', () => {
     expect(JSON.stringify((await rot.client.get('/api/v1/webhook')).body)).not.toContain(fresh.slice(6));
 
     await connect(rot.client, 'frank');
-    const [d] = await waitFor(() => receiver.at('/rot').length >= 1 && receiver.at('/rot'), { what: 'the event' });
+    const [, d] = await waitFor(() => receiver.at('/rot').length >= 2 && receiver.at('/rot'), { what: 'the event after rotation' });
     expect(signatureValid(fresh, d!)).toBe(true);
     expect(signatureValid(old, d!)).toBe(false);
   });
@@ -267,6 +272,37 @@ describe('webhooks for connected-account status events', () => {
     await waitFor(() => receiver.at('/quiet-after').length >= 1, { what: 'the barrier event' });
     expect(receiver.at('/quiet')).toHaveLength(0);
     expect(receiver.at('/quiet-after').map((d) => eventOf(d).data.status)).toEqual(['DISCONNECTED']);
+  });
+
+  it('delivers tool-call events to a webhook that takes every type, not to one that takes account changes only', async () => {
+    const all = await tenant('calls-all');
+    const secret = (await setWebhook(all.client, '/calls-all')).signing_secret!;
+    const statusOnly = await tenant('calls-status');
+    await setWebhook(statusOnly.client, '/calls-status', ['connected_account.status_changed']);
+    for (const t of [all, statusOnly]) {
+      await t.client.post('/api/v1/connections', { name: 'up', connector: 'mcp', auth_type: 'bearer_token', settings: { url: 'http://127.0.0.1:9/mcp' } });
+      const cfg = await t.client.post<{ config: { id: string } }>('/api/v1/mcp/configs', { name: 'cfg', connection_tool_mappings: [{ connection_name: 'up', tools: ['echo'] }] });
+      // A call refused before any effect: one tool_call.denied event, no upstream needed.
+      const res = await t.client.post('/api/v1/execute_tool', { tool_name: 'not-mapped', identifier: 'ivan', config_id: cfg.body.config.id, agent_run_id: 'run-x' });
+      expect(res.status).toBe(404);
+    }
+
+    const [d] = await waitFor(() => receiver.at('/calls-all').length >= 1 && receiver.at('/calls-all'), { what: 'the tool call event' });
+    expect(signatureValid(secret, d!)).toBe(true);
+    expect(JSON.parse(d!.body)).toMatchObject({
+      type: 'tool_call.denied',
+      tenant_id: all.id,
+      data: { tool_name: 'not-mapped', identifier: 'ivan', agent_run_id: 'run-x', status: 'DENIED', error_code: 'TOOL_NOT_FOUND', source: 'api' },
+    });
+    // Every record announced, every event handled by the executor: none went to the other webhook.
+    const auditJsm = await jetstreamManager((await as('audit')).connection, { checkAPI: false });
+    const executorJsm = await jetstreamManager((await as('executor')).connection, { checkAPI: false });
+    await waitFor(async () => {
+      const a = await auditJsm.consumers.info('AUDIT', 'audit-writer');
+      const w = await executorJsm.consumers.info('VMCP_EVENTS', 'webhook-delivery');
+      return a.num_pending + a.num_ack_pending + w.num_pending + w.num_ack_pending === 0;
+    }, { what: 'audit and webhook consumers drained' });
+    expect(receiver.at('/calls-status')).toHaveLength(0);
   });
 
   describe('input', () => {

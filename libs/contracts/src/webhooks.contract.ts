@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TenantScoped, Timestamp } from './common.js';
 import { EventType } from './events.contract.js';
-import { defineRpc } from './rpc.js';
+import { defineEvent, defineRpc } from './rpc.js';
 
 // Subjects below are wire-compatible identifiers: never rename one in place.
 
@@ -87,6 +87,15 @@ export const deliveryTarget = defineRpc({
   reply: z.object({
     target: z.object({ url: z.string(), events: z.array(z.string()), signing_secret: SigningSecret }).nullable(),
   }),
+});
+
+/**
+ * Published by policy once a tenant's webhook was set, removed or given a new secret: every
+ * executor replica drops its copy of that tenant's delivery target.
+ */
+export const webhookChanged = defineEvent({
+  subject: 'vmcp.policy.v1.events.webhook_changed',
+  payload: TenantScoped,
 });
 
 /** Whether a webhook subscribed to `events` wants an event of `type`. */

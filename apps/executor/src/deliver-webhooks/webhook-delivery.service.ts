@@ -6,6 +6,7 @@ import { events, webhooks } from '@vmcp/contracts';
 import { Bus, natsHeaderGetter } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { tracer, VMCP_VERSION, type Logger } from '@vmcp/telemetry';
+import { DeliveryTargets } from './delivery-targets.js';
 import { nextStep, type AttemptResult } from './delivery-schedule.js';
 import { webhookHeaders } from './webhook-signature.js';
 
@@ -32,12 +33,16 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
   private loop?: Promise<void>;
   private wake?: () => void;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly targets: DeliveryTargets;
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
     private readonly bus: Bus,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    // Listening for webhook changes before the first delivery, so no copy outlives a change.
+    this.targets = new DeliveryTargets(bus);
+  }
 
   onApplicationBootstrap(): void {
     this.loop = this.run();
@@ -50,6 +55,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
     // Unfinished attempts are redelivered after the ack wait: nothing is lost.
     await Promise.allSettled([...this.inFlight]);
     await this.loop;
+    this.targets.close();
   }
 
   private async run(): Promise<void> {
@@ -116,7 +122,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
     // The subject names the tenant too: a body that disagrees is never sent anywhere.
     if (!parsed.success || msg.subject !== `${events.EVENTS_SUBJECT_PREFIX}.${parsed.data.tenant_id}.${parsed.data.type}`) {
       this.logger.error({ subject: msg.subject, seq: msg.seq }, 'malformed event not delivered');
-      settle(() => msg.term('malformed event'));
+      settle(() => msg.term());
       return;
     }
     const event = parsed.data;
@@ -131,7 +137,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
         let result: AttemptResult;
         let host: string | undefined;
         try {
-          const { target } = await this.bus.request(webhooks.deliveryTarget, { tenant_id: event.tenant_id });
+          const target = await this.targets.get(event.tenant_id);
           if (!target || !webhooks.wantsEvent(target.events, event.type)) {
             settle(() => msg.ack());
             span.setAttribute('vmcp.webhook_outcome', 'skipped');
@@ -153,7 +159,9 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
             this.logger.info({ ...facts, host, ...answer }, 'webhook delivered');
             break;
           case 'term':
-            settle(() => msg.term(step.outcome));
+            // No reason in the ack (the log has it): nats-server 2.9 takes `+TERM <reason>` for an
+            // unknown ack, keeps the event pending and delivers it again after the ack wait.
+            settle(() => msg.term());
             this.logger.warn({ ...facts, host, ...answer, outcome: step.outcome }, 'webhook delivery given up');
             break;
           case 'retry':

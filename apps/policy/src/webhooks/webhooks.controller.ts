@@ -1,16 +1,26 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { webhooks } from '@vmcp/contracts';
-import { serveRpc } from '@vmcp/messaging';
+import { Bus, serveRpc } from '@vmcp/messaging';
 import { WebhooksService } from './webhooks.service.js';
 
 @Controller()
 export class WebhooksController {
-  constructor(private readonly webhooks: WebhooksService) {}
+  constructor(
+    private readonly webhooks: WebhooksService,
+    private readonly bus: Bus,
+  ) {}
+
+  /** After a committed change: executors drop their copy of the tenant's delivery target. */
+  private async changed<T>(tenantId: string, change: Promise<T>): Promise<T> {
+    const result = await change;
+    this.bus.publish(webhooks.webhookChanged, { tenant_id: tenantId });
+    return result;
+  }
 
   @MessagePattern(webhooks.putWebhook.subject)
   put(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
-    return serveRpc(webhooks.putWebhook, data, ctx, (req) => this.webhooks.put(req.tenant_id, req.url, req.events));
+    return serveRpc(webhooks.putWebhook, data, ctx, (req) => this.changed(req.tenant_id, this.webhooks.put(req.tenant_id, req.url, req.events)));
   }
 
   @MessagePattern(webhooks.getWebhook.subject)
@@ -20,12 +30,12 @@ export class WebhooksController {
 
   @MessagePattern(webhooks.deleteWebhook.subject)
   remove(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
-    return serveRpc(webhooks.deleteWebhook, data, ctx, (req) => this.webhooks.remove(req.tenant_id));
+    return serveRpc(webhooks.deleteWebhook, data, ctx, (req) => this.changed(req.tenant_id, this.webhooks.remove(req.tenant_id)));
   }
 
   @MessagePattern(webhooks.rotateWebhookSecret.subject)
   rotate(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
-    return serveRpc(webhooks.rotateWebhookSecret, data, ctx, (req) => this.webhooks.rotateSecret(req.tenant_id));
+    return serveRpc(webhooks.rotateWebhookSecret, data, ctx, (req) => this.changed(req.tenant_id, this.webhooks.rotateSecret(req.tenant_id)));
   }
 
   /** The executor's lookup before each delivery; the bus lets no other service ask. */
