@@ -10,9 +10,12 @@ import { KeyRotationsController } from './api/key-rotations.controller.js';
 import { TenantsController } from './api/tenants.controller.js';
 import { ToolsController } from './api/tools.controller.js';
 import { WebhooksController } from './api/webhooks.controller.js';
+import { TenantApiService } from './api/tenant-api.service.js';
 import { ApiPrincipalResolver } from './auth/api-principal.js';
 import { RevocationsService } from './auth/revocations.service.js';
 import { SessionTokensService } from './auth/session-tokens.service.js';
+import { BusApiResponder } from './bus-api/bus-api.responder.js';
+import { EventFeedService } from './bus-api/event-feed.service.js';
 import { DnsRebindingMiddleware } from './mcp/dns-rebinding.middleware.js';
 import { McpController } from './mcp/mcp.controller.js';
 import { InFlightCalls } from './mcp/in-flight-calls.service.js';
@@ -54,6 +57,9 @@ export class EdgeModule implements NestModule {
       ],
       providers: [
         ApiPrincipalResolver,
+        TenantApiService,
+        EventFeedService,
+        BusApiResponder,
         RevocationsService,
         SessionTokensService,
         ToolCallService,

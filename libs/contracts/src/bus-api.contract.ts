@@ -21,8 +21,13 @@ import { defineRpc } from './rpc.js';
 export const BUS_API_SUBJECT_PREFIX = 'vmcp.api.v1';
 /** The header that carries the tenant API key (the same key as REST's bearer). */
 export const API_KEY_HEADER = 'Vmcp-Api-Key';
-/** Largest request payload the responder reads; a larger one is PAYLOAD_TOO_LARGE. */
-export const BUS_API_MAX_PAYLOAD_BYTES = 1024 * 1024;
+/**
+ * Largest request payload the responder reads; a larger one is PAYLOAD_TOO_LARGE. Half of
+ * nats-server's default max_payload (1 MiB): a request must fit, with its envelope, into the
+ * messages the edge sends on to policy and the executor (a tool's arguments go along), and a
+ * payload past max_payload never leaves the caller's client at all.
+ */
+export const BUS_API_MAX_PAYLOAD_BYTES = 512 * 1024;
 /** The queue group every edge replica serves the bus API in (one replica answers each request). */
 export const BUS_API_QUEUE = 'vmcp-api';
 

@@ -119,6 +119,7 @@ export class BusMetrics {
   private readonly requestErrors: Counter;
   private readonly requestTimeouts: Counter;
   private readonly handlerDuration: Histogram;
+  private readonly droppedMessages: Counter;
   private readonly subjects = new BoundedLabel(300);
   private readonly codes = new BoundedLabel(60);
 
@@ -127,6 +128,7 @@ export class BusMetrics {
     this.requestErrors = meter.createCounter('vmcp_nats_request_errors_total', { description: 'Bus requests that failed, by subject and error code (timeouts included)' });
     this.requestTimeouts = meter.createCounter('vmcp_nats_request_timeouts_total', { description: 'Bus requests that got no reply in time, by subject' });
     this.handlerDuration = seconds(meter, 'vmcp_nats_handler_duration_seconds', 'Time a responder took to answer, by subject and result code (OK or an error code)');
+    this.droppedMessages = meter.createCounter('vmcp_nats_dropped_messages_total', { description: 'Messages a responder could not answer, by subject and reason (no_reply_subject)' });
   }
 
   /** The caller's side; `error` is what the request failed with, undefined on success. */
@@ -137,6 +139,11 @@ export class BusMetrics {
     const code = this.codes.value(errorCodeOf(error));
     this.requestErrors.add(1, { subject: s, code });
     if (code === 'DEADLINE_EXCEEDED') this.requestTimeouts.add(1, { subject: s });
+  }
+
+  /** A message a responder dropped unanswered (a request published without a reply subject). */
+  dropped(subject: string, reason: 'no_reply_subject'): void {
+    this.droppedMessages.add(1, { subject: this.subjects.value(subject), reason });
   }
 
   /** The responder's side; `code` is OK or the error code of the reply. */

@@ -54,7 +54,7 @@ function portOpen(port: number): Promise<boolean> {
 /** The project's per-service permission file (infra/k8s/base/nats), as used in production. */
 export const NATS_PERMISSIONS_FILE = fileURLToPath(new URL('../../../infra/k8s/base/nats/permissions.conf', import.meta.url));
 
-/** Fresh passwords for the permission file's users: the server's env and each service's. */
+/** One user of the permission file, with a fresh password. */
 export interface NatsUser {
   readonly user: string;
   readonly password: string;
@@ -62,10 +62,15 @@ export interface NatsUser {
   readonly inboxPrefix: string;
 }
 
+/**
+ * The permission file's users with fresh passwords: the five services (startStack hands each
+ * its own) and `internal`, the user of a tenant's own services calling the public bus API
+ * (docs/bus-api.md), who must connect with inbox prefix `_INBOX_internal`.
+ */
 export function natsUsers(): { serverEnv: Record<string, string>; users: Record<string, NatsUser> } {
   const serverEnv: Record<string, string> = {};
   const users: Record<string, NatsUser> = {};
-  for (const service of ['edge', 'policy', 'vault', 'executor', 'audit']) {
+  for (const service of ['edge', 'policy', 'vault', 'executor', 'audit', 'internal']) {
     // nats-server parses an environment value like a config token: one that starts with a
     // digit or '-' becomes a number and the login fails. A letter first keeps it a string.
     const password = `p${randomBytes(18).toString('hex')}`;

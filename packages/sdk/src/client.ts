@@ -33,13 +33,27 @@ export interface VmcpOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_MAX_RETRIES = 2;
+export const DEFAULT_MAX_RETRIES = 2;
+
+/**
+ * The tenant operations a backend runs day to day, offered over HTTP (`Vmcp`) and over
+ * NATS (`VmcpNats`) with the same signatures and the same reply types: code written against
+ * this interface runs over either. Everything else (setting up connections, configs,
+ * tenants) is HTTP only.
+ */
+export interface VmcpTenantClient {
+  readonly configs: Pick<Configs, 'mintToken' | 'connectedAccounts'>;
+  readonly tokens: Pick<Tokens, 'revoke'>;
+  readonly tools: Pick<Tools, 'scoped' | 'execute'>;
+  readonly connectedAccounts: Pick<ConnectedAccounts, 'list' | 'iterate' | 'get' | 'authorizationLink'>;
+  readonly toolCallLogs: Pick<ToolCallLogs, 'list' | 'iterate' | 'get'>;
+}
 
 /**
  * A client of one vmcp edge's management API. Each group of routes is a property:
  * `vmcp.connections.create(…)`, `vmcp.configs.mintToken(…)`, `vmcp.toolCallLogs.export(…)`.
  */
-export class Vmcp {
+export class Vmcp implements VmcpTenantClient {
   readonly tenants: Tenants;
   readonly connectors: Connectors;
   readonly connections: Connections;
@@ -91,7 +105,7 @@ function normalizeBaseUrl(baseUrl: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
-function integerAtLeast(min: number, name: string, value: number): number {
+export function integerAtLeast(min: number, name: string, value: number): number {
   if (!Number.isInteger(value) || value < min) throw new VmcpError(`${name} must be an integer of at least ${min}`);
   return value;
 }

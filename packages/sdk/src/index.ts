@@ -1,6 +1,29 @@
 // The public door of @vmcp/sdk: everything a caller may import, by name.
 export { Vmcp } from './client.js';
-export type { VmcpOptions } from './client.js';
+export type { VmcpOptions, VmcpTenantClient } from './client.js';
+// The same tenant operations over NATS, and the event feed (docs/bus-api.md).
+export { VmcpNats } from './nats-client.js';
+export type { VmcpNatsOptions } from './nats-client.js';
+export { BUS_SUBJECTS, API_KEY_HEADER } from './bus.js';
+export type { BusMethodName } from './bus.js';
+export type { Events, SubscribeOptions } from './resources/events.js';
+export { EVENT_TYPES } from './event-types.js';
+export type {
+  EventType,
+  EventEnvelope,
+  VmcpEvent,
+  EventOfType,
+  EventDelivery,
+  EventStart,
+  ConnectedAccountStatusChanged,
+  ToolCallFacts,
+  ToolCallStarted,
+  ToolCallFinished,
+  ToolCallDenied,
+  PulledEvent,
+  PulledEvents,
+  PullEventsInput,
+} from './event-types.js';
 export { VmcpError, VmcpApiError, VmcpTimeoutError, VmcpConnectionError } from './errors.js';
 export { ROUTES } from './routes.js';
 export type { Route, RouteName } from './routes.js';

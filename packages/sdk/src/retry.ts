@@ -1,3 +1,5 @@
+import { VmcpApiError, VmcpConnectionError, VmcpTimeoutError } from './errors.js';
+
 /**
  * Statuses that say "try again shortly": rate limited, or the edge (or a proxy in front
  * of it) could not answer this time.
@@ -39,4 +41,15 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 export function retryDelay(retry: number, retryAfterMs: number | undefined, random: () => number = Math.random): number | undefined {
   if (retryAfterMs !== undefined) return retryAfterMs <= MAX_RETRY_AFTER_MS ? retryAfterMs : undefined;
   return Math.floor(random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (retry - 1)));
+}
+
+/**
+ * How long to wait before retry number `retry` after `err`, or undefined when the failure
+ * is not worth repeating: a retryable status (by code over NATS), a timeout or no connection.
+ * Both transports decide with it, so they retry alike; only idempotent calls ask.
+ */
+export function retryDelayAfter(err: unknown, retry: number): number | undefined {
+  if (err instanceof VmcpApiError) return RETRYABLE_STATUSES.has(err.status) ? retryDelay(retry, err.retryAfterMs) : undefined;
+  if (err instanceof VmcpTimeoutError || err instanceof VmcpConnectionError) return retryDelay(retry, undefined);
+  return undefined;
 }

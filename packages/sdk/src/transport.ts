@@ -1,6 +1,6 @@
 import { VmcpApiError, VmcpConnectionError, VmcpError, VmcpTimeoutError } from './errors.js';
 import { ndjsonValues, type ReadDeadline } from './ndjson.js';
-import { IDEMPOTENT_METHODS, parseRetryAfter, RETRYABLE_STATUSES, retryDelay } from './retry.js';
+import { IDEMPOTENT_METHODS, parseRetryAfter, retryDelayAfter } from './retry.js';
 import { ROUTES, type RouteName } from './routes.js';
 import type { ErrorCode } from './types.js';
 
@@ -24,6 +24,17 @@ export interface Call {
   readonly body?: unknown;
 }
 
+/**
+ * What the resources send their calls through: the HTTP transport below, or the NATS one
+ * (nats-transport.ts), so a method has one body whichever way it travels.
+ */
+export interface Requester {
+  /** Sends the call and returns its JSON reply. */
+  json<T>(name: RouteName, call?: Call): Promise<T>;
+  /** Sends the call and yields the JSON value of each line of its NDJSON reply. */
+  ndjson(name: RouteName, call?: Call): AsyncGenerator<unknown, void, undefined>;
+}
+
 interface PreparedRequest {
   readonly method: string;
   readonly url: string;
@@ -38,7 +49,7 @@ interface PreparedRequest {
  * timeout per attempt, retries what is safe to retry and turns every failure into a
  * VmcpError. The API key lives in a private field, so logging the client does not show it.
  */
-export class Transport {
+export class Transport implements Requester {
   readonly #options: TransportOptions;
 
   constructor(options: TransportOptions) {
@@ -126,9 +137,7 @@ export class Transport {
 
   #retryDelay(request: PreparedRequest, err: unknown, retry: number): number | undefined {
     if (!request.idempotent || retry > this.#options.maxRetries) return undefined;
-    if (err instanceof VmcpApiError) return RETRYABLE_STATUSES.has(err.status) ? retryDelay(retry, err.retryAfterMs) : undefined;
-    if (err instanceof VmcpTimeoutError || err instanceof VmcpConnectionError) return retryDelay(retry, undefined);
-    return undefined;
+    return retryDelayAfter(err, retry);
   }
 
   /** The error to throw for whatever an attempt threw. */
@@ -226,7 +235,7 @@ function parseOrUndefined(text: string): unknown {
 }
 
 /** The `error` of an API error body, when the value is one. */
-function errorBodyOf(value: unknown): { code: ErrorCode; message: string } | undefined {
+export function errorBodyOf(value: unknown): { code: ErrorCode; message: string } | undefined {
   if (typeof value !== 'object' || value === null || !('error' in value)) return undefined;
   const error = value.error;
   if (typeof error !== 'object' || error === null || !('code' in error) || typeof error.code !== 'string') return undefined;

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { audit, canonicalJson, type AuditEvent } from '@vmcp/contracts';
-import { Bus, ensureAuditStream } from '@vmcp/messaging';
+import { audit, canonicalJson, isVmcpError, type AuditEvent } from '@vmcp/contracts';
+import { Bus, ensureAuditStream, ensureEventsStream, publishEvent } from '@vmcp/messaging';
 import { bulkInsert, DataSource, nowIso } from '@vmcp/persistence';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
@@ -13,6 +13,7 @@ import { In } from 'typeorm';
 import { ToolCallLogEntity } from '../logs/tool-call-log.entity.js';
 import { appendEvents } from './append.js';
 import { mergeEvent, type StoredLog } from './merge.js';
+import { toolCallEvent } from './tool-call-events.js';
 
 export const AUDIT_CONSUMER = 'audit-writer';
 /** Events per transaction: large enough that PostgreSQL's per-commit cost is spread thin. */
@@ -57,11 +58,17 @@ const LOG_COLUMNS_UPDATED = [
   'result',
 ];
 
+/** A record whose tenant event could not be published comes again after this long. */
+const EVENT_RETRY_MS = 1000;
+
 /**
  * Drains the AUDIT stream: a durable pull consumer; each batch is appended to the
  * tenants' hash chains (audit_records) and merged into tool_call_logs in one transaction,
  * acknowledged only after commit (a failed batch is redelivered, and events already
- * stored are skipped, so redelivery never doubles or forks anything).
+ * stored are skipped, so redelivery never doubles or forks anything). After the commit each
+ * record is announced as a tenant event (tool_call.started|finished|denied) on the events
+ * stream, and only then acknowledged: a failed publish redelivers the record, which the
+ * database skips and which is published again under the same message id.
  */
 @Injectable()
 export class AuditWriterService implements OnApplicationShutdown {
@@ -70,6 +77,7 @@ export class AuditWriterService implements OnApplicationShutdown {
   /** Independent write lanes; a tenant always maps to the same lane, so its chain is appended in order. */
   private readonly lanes: Lane[] = Array.from({ length: LANES }, () => ({ batch: [], busy: false, flushing: Promise.resolve() }));
   private streamReady = false;
+  private eventsStreamReady = false;
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
@@ -90,6 +98,7 @@ export class AuditWriterService implements OnApplicationShutdown {
   /** The stream and the durable consumer, created or brought to the expected configuration. */
   private async ensureConsumer(): Promise<void> {
     await ensureAuditStream(this.bus, this.config.auditStream);
+    await this.ensureEventsStream();
     const jsm = await jetstreamManager(this.bus.connection);
     const config = { ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, max_ack_pending: MAX_ACK_PENDING, ack_wait: ACK_WAIT_NS };
     try {
@@ -100,6 +109,20 @@ export class AuditWriterService implements OnApplicationShutdown {
       await jsm.consumers.update(this.config.auditStream, AUDIT_CONSUMER, { max_ack_pending: MAX_ACK_PENDING, ack_wait: ACK_WAIT_NS });
     }
     this.streamReady = true;
+  }
+
+  /**
+   * The events stream is policy's; the audit service only makes it when it is missing (as
+   * the edge does with AUDIT), so records are announced even before policy first ran. A
+   * failure is not fatal: publishing fails, records are redelivered, and this runs again.
+   */
+  private async ensureEventsStream(): Promise<void> {
+    try {
+      await ensureEventsStream(this.bus, this.config.eventsStream, { reconfigure: false });
+      this.eventsStreamReady = true;
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message.slice(0, 300) }, 'events stream not available yet');
+    }
   }
 
   private async run(): Promise<void> {
@@ -204,13 +227,38 @@ export class AuditWriterService implements OnApplicationShutdown {
       return;
     }
     metrics().audit.batchWritten(events.length, secondsSince(started));
-    for (const { msg, event } of events) {
-      msg.ack();
-      // One short span per stored record, in the trace of the call it belongs to.
-      const parent = propagation.extract(context.active(), msg.headers, natsHeaderGetter);
-      tracer()
-        .startSpan('audit.store', { kind: SpanKind.CONSUMER, attributes: { 'vmcp.execution_id': event.execution_id, 'vmcp.audit_type': event.type } }, parent)
-        .end();
+    if (!this.eventsStreamReady) await this.ensureEventsStream();
+    let unpublished = 0;
+    let lastError = '';
+    // Every record of the batch, stored now or found already stored (a redelivery whose
+    // first publish failed): the message id makes a second copy within the window a no-op.
+    // One connection keeps the publishes in order, so a tenant's events keep its chain's order.
+    await Promise.all(
+      events.map(async ({ msg, event }) => {
+        // The record's span and its event join the trace of the call it belongs to.
+        const parent = propagation.extract(context.active(), msg.headers, natsHeaderGetter);
+        tracer()
+          .startSpan('audit.store', { kind: SpanKind.CONSUMER, attributes: { 'vmcp.execution_id': event.execution_id, 'vmcp.audit_type': event.type } }, parent)
+          .end();
+        try {
+          await context.with(parent, () => publishEvent(this.bus, this.config.eventsStream, toolCallEvent(event)));
+        } catch (err) {
+          // An event the contract refuses would be refused on every redelivery: the record is stored, so go on.
+          if (isVmcpError(err) && err.code === 'INTERNAL') {
+            this.logger.error({ event_id: event.event_id, err: err.message.slice(0, 300) }, 'tool call event not published: invalid');
+          } else {
+            unpublished++;
+            lastError = (err as Error).message.slice(0, 300);
+            msg.nak(EVENT_RETRY_MS);
+            return;
+          }
+        }
+        msg.ack();
+      }),
+    );
+    if (unpublished) {
+      this.eventsStreamReady = false;
+      this.logger.warn({ count: unpublished, err: lastError }, 'tool call events not published; records will be redelivered');
     }
   }
 

@@ -4,14 +4,14 @@ import { Bus } from '@vmcp/messaging';
 import type { Request, Response } from 'express';
 import { ApiPrincipalResolver } from '../auth/api-principal.js';
 import { parseBody, parseParam, parseQuery } from '../http/body.js';
-import { AuthorizationLinksService } from '../oauth/authorization-links.service.js';
+import { TenantApiService } from './tenant-api.service.js';
 
 @Controller('api/v1/connected_accounts')
 export class AccountsController {
   constructor(
     private readonly auth: ApiPrincipalResolver,
     private readonly bus: Bus,
-    private readonly links: AuthorizationLinksService,
+    private readonly ops: TenantApiService,
   ) {}
 
   /**
@@ -50,20 +50,19 @@ export class AccountsController {
   @HttpCode(200)
   async authorizationLink(@Req() req: Request) {
     const tenant_id = await this.auth.tenant(req);
-    const body = parseBody(api.AuthorizationLinkBody, req);
-    return this.links.create(tenant_id, body.connection_name, body.identifier, body.redirect_url);
+    return this.ops.authorizationLink(tenant_id, parseBody(api.AuthorizationLinkBody, req));
   }
 
   @Get()
   async list(@Req() req: Request) {
     const tenant_id = await this.auth.tenant(req);
-    return this.bus.request(policy.listAccounts, { tenant_id, ...parseQuery(api.ListAccountsQuery, req) });
+    return this.ops.listAccounts(tenant_id, parseQuery(api.ListAccountsQuery, req));
   }
 
   @Get(':id')
   async get(@Req() req: Request, @Param('id') id: string) {
     const tenant_id = await this.auth.tenant(req);
-    return this.bus.request(policy.getAccount, { tenant_id, account_id: parseParam(AccountId, id, 'id') });
+    return this.ops.getAccount(tenant_id, { id: parseParam(AccountId, id, 'id') });
   }
 
   /** Disconnects first (policy refuses the next call at once), then destroys the credential. */

@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { ApiPrincipalResolver } from '../auth/api-principal.js';
 import { parseBody, parseParam, parseQuery } from '../http/body.js';
 import { toVmcpError } from '../http/http-errors.filter.js';
+import { TenantApiService } from './tenant-api.service.js';
 
 /** Resolves once the response can take more (or the client went away). */
 function drained(res: Response): Promise<void> {
@@ -25,12 +26,13 @@ export class AuditController {
   constructor(
     private readonly auth: ApiPrincipalResolver,
     private readonly bus: Bus,
+    private readonly ops: TenantApiService,
   ) {}
 
   @Get('tool_call_logs')
   async list(@Req() req: Request) {
     const tenant_id = await this.auth.tenant(req);
-    return this.bus.request(audit.listToolCallLogs, { tenant_id, ...parseQuery(api.ListLogsQuery, req) });
+    return this.ops.listLogs(tenant_id, parseQuery(api.ListLogsQuery, req));
   }
 
   /**
@@ -70,7 +72,7 @@ export class AuditController {
   @Get('tool_call_logs/:execution_id')
   async get(@Req() req: Request, @Param('execution_id') id: string) {
     const tenant_id = await this.auth.tenant(req);
-    return this.bus.request(audit.getToolCallLog, { tenant_id, execution_id: parseParam(ExecutionId, id, 'execution_id') });
+    return this.ops.getLog(tenant_id, { execution_id: parseParam(ExecutionId, id, 'execution_id') });
   }
 
   @Get('audit/verify')

@@ -4,14 +4,14 @@ import { Bus } from '@vmcp/messaging';
 import type { Request } from 'express';
 import { ApiPrincipalResolver } from '../auth/api-principal.js';
 import { parseBody, parseParam, parseQuery } from '../http/body.js';
-import { AuthorizationLinksService } from '../oauth/authorization-links.service.js';
+import { TenantApiService } from './tenant-api.service.js';
 
 @Controller('api/v1/mcp')
 export class ConfigsController {
   constructor(
     private readonly auth: ApiPrincipalResolver,
     private readonly bus: Bus,
-    private readonly links: AuthorizationLinksService,
+    private readonly ops: TenantApiService,
   ) {}
 
   @Post('configs')
@@ -50,14 +50,14 @@ export class ConfigsController {
   async mint(@Req() req: Request, @Param('config_id') id: string) {
     const tenant_id = await this.auth.tenant(req);
     const config_id = parseParam(ConfigId, id, 'config_id');
-    return this.bus.request(policy.mintToken, { tenant_id, config_id, ...parseBody(api.MintTokenBody, req) });
+    return this.ops.mintToken(tenant_id, { config_id, ...parseBody(api.MintTokenBody, req) });
   }
 
   @Delete('tokens/:token_id')
   @HttpCode(200)
   async revoke(@Req() req: Request, @Param('token_id') id: string) {
     const tenant_id = await this.auth.tenant(req);
-    return this.bus.request(policy.revokeToken, { tenant_id, token_id: parseParam(TokenId, id, 'token_id') });
+    return this.ops.revokeToken(tenant_id, { token_id: parseParam(TokenId, id, 'token_id') });
   }
 
   @Post('configs/:config_id/connected_accounts')
@@ -65,25 +65,6 @@ export class ConfigsController {
   async accounts(@Req() req: Request, @Param('config_id') id: string) {
     const tenant_id = await this.auth.tenant(req);
     const config_id = parseParam(ConfigId, id, 'config_id');
-    const { identifier, include_auth_link, redirect_url } = parseBody(api.ConfigAccountsBody, req);
-    const { connected_accounts } = await this.bus.request(policy.configAccounts, { tenant_id, config_id, identifier });
-    if (!include_auth_link) return { connected_accounts };
-    // A fresh link for every OAuth connection the user still has to authorize, so the
-    // tenant's app can send them through before minting a token.
-    return {
-      connected_accounts: await Promise.all(
-        connected_accounts.map(async (a) => {
-          if (a.auth_type !== 'oauth2' || a.connected_account_status === 'ACTIVE') return a;
-          const link = await this.links.create(tenant_id, a.connection_name, identifier, redirect_url);
-          return {
-            ...a,
-            connected_account_id: link.connected_account_id,
-            connected_account_status: a.connected_account_status === 'NOT_CONNECTED' ? ('PENDING_AUTH' as const) : a.connected_account_status,
-            authentication_link: link.link,
-            authentication_link_expires_at: link.expires_at,
-          };
-        }),
-      ),
-    };
+    return this.ops.configAccounts(tenant_id, { config_id, ...parseBody(api.ConfigAccountsBody, req) });
   }
 }

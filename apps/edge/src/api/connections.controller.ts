@@ -5,7 +5,7 @@ import { Bus } from '@vmcp/messaging';
 import type { Request } from 'express';
 import { ApiPrincipalResolver } from '../auth/api-principal.js';
 import { parseBody, parseParam, parseQuery } from '../http/body.js';
-import { catalogTools } from './tools.controller.js';
+import { catalogTools } from './tool-views.js';
 
 @Controller('api/v1')
 export class ConnectionsController {

@@ -35,6 +35,11 @@ export class ApiPrincipalResolver {
   async resolve(req: Request): Promise<ApiPrincipal> {
     const key = bearerOf(req);
     if (!key) throw new VmcpError('UNAUTHENTICATED', 'missing or malformed Authorization: Bearer <key> header');
+    return this.resolveKey(key);
+  }
+
+  /** The principal of a key however it came (REST's bearer, the bus API's Vmcp-Api-Key header). */
+  async resolveKey(key: string): Promise<ApiPrincipal> {
     if (sameSecret(key, this.config.adminKey)) return { kind: 'admin' };
     if (key.length > 512) throw new VmcpError('UNAUTHENTICATED', 'invalid API key');
     try {
@@ -54,8 +59,16 @@ export class ApiPrincipalResolver {
   }
 
   async tenant(req: Request): Promise<string> {
-    const p = await this.resolve(req);
-    if (p.kind !== 'tenant') throw new VmcpError('FORBIDDEN', 'this operation needs a tenant API key');
-    return p.tenant_id;
+    return tenantOf(await this.resolve(req));
   }
+
+  /** The tenant of a tenant API key; the admin key is refused as on REST's tenant routes. */
+  async tenantOfKey(key: string): Promise<string> {
+    return tenantOf(await this.resolveKey(key));
+  }
+}
+
+function tenantOf(p: ApiPrincipal): string {
+  if (p.kind !== 'tenant') throw new VmcpError('FORBIDDEN', 'this operation needs a tenant API key');
+  return p.tenant_id;
 }

@@ -2466,7 +2466,7 @@ export interface operations {
                 "application/json": {
                     /** Format: uri */
                     url: string;
-                    events?: ("*" | "connected_account.status_changed")[];
+                    events?: ("*" | ("connected_account.status_changed" | "tool_call.started" | "tool_call.finished" | "tool_call.denied"))[];
                 };
             };
         };

@@ -1,5 +1,5 @@
 import { paginate } from '../pagination.js';
-import type { Transport } from '../transport.js';
+import type { Requester } from '../transport.js';
 import type {
   AuthorizationLink,
   AuthorizationLinkInput,
@@ -12,15 +12,15 @@ import type {
 
 /** One identifier's credential on one connection. */
 export class ConnectedAccounts {
-  constructor(private readonly http: Transport) {}
+  constructor(private readonly transport: Requester) {}
 
   /** Stores a static credential for the identifier, creating the account or replacing its credential. */
   upsert(input: UpsertConnectedAccountInput): Promise<{ connected_account: ConnectedAccount }> {
-    return this.http.json('connectedAccounts.upsert', { body: input });
+    return this.transport.json('connectedAccounts.upsert', { body: input });
   }
 
   list(filter: ConnectedAccountFilter & PageRequest = {}): Promise<ConnectedAccountPage> {
-    return this.http.json('connectedAccounts.list', { query: filter });
+    return this.transport.json('connectedAccounts.list', { query: filter });
   }
 
   /** Every matching account, page after page as the loop gets there. */
@@ -29,16 +29,16 @@ export class ConnectedAccounts {
   }
 
   get(id: string): Promise<{ connected_account: ConnectedAccount }> {
-    return this.http.json('connectedAccounts.get', { params: { id } });
+    return this.transport.json('connectedAccounts.get', { params: { id } });
   }
 
   /** Disconnects the account: its credential is destroyed, effective on the next call. */
   delete(id: string): Promise<{ connected_account: ConnectedAccount }> {
-    return this.http.json('connectedAccounts.delete', { params: { id } });
+    return this.transport.json('connectedAccounts.delete', { params: { id } });
   }
 
   /** A link where the user authorizes an OAuth connection; the account stays PENDING_AUTH until they do. */
   authorizationLink(input: AuthorizationLinkInput): Promise<AuthorizationLink> {
-    return this.http.json('connectedAccounts.authorizationLink', { body: input });
+    return this.transport.json('connectedAccounts.authorizationLink', { body: input });
   }
 }

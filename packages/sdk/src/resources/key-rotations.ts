@@ -1,18 +1,18 @@
 import { paginate } from '../pagination.js';
-import type { Transport } from '../transport.js';
+import type { Requester } from '../transport.js';
 import type { KeyRotation, KeyRotationFilter, KeyRotationPage, PageRequest, StartKeyRotationInput } from '../types.js';
 
 /** Re-encryption of stored credentials under a new key, running in the background. */
 export class KeyRotations {
-  constructor(private readonly http: Transport) {}
+  constructor(private readonly transport: Requester) {}
 
   /** `{scope: 'master'}` (admin key) or `{scope: 'tenant'}`; poll `get` for progress. */
   start(input: StartKeyRotationInput): Promise<{ key_rotation: KeyRotation }> {
-    return this.http.json('keyRotations.start', { body: input });
+    return this.transport.json('keyRotations.start', { body: input });
   }
 
   list(filter: KeyRotationFilter & PageRequest = {}): Promise<KeyRotationPage> {
-    return this.http.json('keyRotations.list', { query: filter });
+    return this.transport.json('keyRotations.list', { query: filter });
   }
 
   /** Every matching rotation, newest first, page after page as the loop gets there. */
@@ -21,6 +21,6 @@ export class KeyRotations {
   }
 
   get(id: string): Promise<{ key_rotation: KeyRotation }> {
-    return this.http.json('keyRotations.get', { params: { id } });
+    return this.transport.json('keyRotations.get', { params: { id } });
   }
 }

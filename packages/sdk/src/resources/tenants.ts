@@ -1,18 +1,18 @@
 import { paginate } from '../pagination.js';
-import type { Transport } from '../transport.js';
+import type { Requester } from '../transport.js';
 import type { CreatedApiKey, CreateTenantInput, CreateTenantResult, PageRequest, RevokedApiKey, Tenant, TenantPage } from '../types.js';
 
 /** Tenants and their API keys: the platform admin's side (the client needs the admin key). */
 export class Tenants {
-  constructor(private readonly http: Transport) {}
+  constructor(private readonly transport: Requester) {}
 
   /** Creates a tenant and its first API key, which is shown this once. */
   create(input: CreateTenantInput): Promise<CreateTenantResult> {
-    return this.http.json('tenants.create', { body: input });
+    return this.transport.json('tenants.create', { body: input });
   }
 
   list(page: PageRequest = {}): Promise<TenantPage> {
-    return this.http.json('tenants.list', { query: page });
+    return this.transport.json('tenants.list', { query: page });
   }
 
   iterate(page: Omit<PageRequest, 'page_token'> = {}): AsyncIterable<Tenant> {
@@ -21,11 +21,11 @@ export class Tenants {
 
   /** Another key for the tenant (for rotation without downtime); shown this once. */
   createApiKey(tenantId: string): Promise<CreatedApiKey> {
-    return this.http.json('tenants.createApiKey', { params: { tenant_id: tenantId } });
+    return this.transport.json('tenants.createApiKey', { params: { tenant_id: tenantId } });
   }
 
   /** Revokes the key at once, on every replica. */
   revokeApiKey(tenantId: string, keyId: string): Promise<RevokedApiKey> {
-    return this.http.json('tenants.revokeApiKey', { params: { tenant_id: tenantId, key_id: keyId } });
+    return this.transport.json('tenants.revokeApiKey', { params: { tenant_id: tenantId, key_id: keyId } });
   }
 }

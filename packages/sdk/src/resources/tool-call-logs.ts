@@ -1,13 +1,13 @@
 import { paginate } from '../pagination.js';
-import type { Transport } from '../transport.js';
+import type { Requester } from '../transport.js';
 import type { PageRequest, ToolCallLog, ToolCallLogFilter, ToolCallLogPage } from '../types.js';
 
 /** The audit log of tool calls, newest first. */
 export class ToolCallLogs {
-  constructor(private readonly http: Transport) {}
+  constructor(private readonly transport: Requester) {}
 
   list(filter: ToolCallLogFilter & PageRequest = {}): Promise<ToolCallLogPage> {
-    return this.http.json('toolCallLogs.list', { query: filter });
+    return this.transport.json('toolCallLogs.list', { query: filter });
   }
 
   /** Every matching entry, page after page as the loop gets there. */
@@ -16,7 +16,7 @@ export class ToolCallLogs {
   }
 
   get(executionId: string): Promise<{ tool_call_log: ToolCallLog }> {
-    return this.http.json('toolCallLogs.get', { params: { execution_id: executionId } });
+    return this.transport.json('toolCallLogs.get', { params: { execution_id: executionId } });
   }
 
   /**
@@ -25,6 +25,6 @@ export class ToolCallLogs {
    * warehouse; `iterate` is the same data a page per request.
    */
   export(filter: ToolCallLogFilter = {}): AsyncIterable<ToolCallLog> {
-    return this.http.ndjson('toolCallLogs.export', { query: filter }) as AsyncIterable<ToolCallLog>;
+    return this.transport.ndjson('toolCallLogs.export', { query: filter }) as AsyncIterable<ToolCallLog>;
   }
 }

@@ -1,18 +1,18 @@
-import type { Transport } from '../transport.js';
+import type { Requester } from '../transport.js';
 import type { ExecuteToolInput, ExecuteToolResult, ScopedToolsQuery, ToolCatalogQuery, ToolDefinition } from '../types.js';
 
 /** Tool definitions, and running a tool without an MCP client. */
 export class Tools {
-  constructor(private readonly http: Transport) {}
+  constructor(private readonly transport: Requester) {}
 
   /** The static tool definitions of the catalog's connectors (or of one). */
   catalog(query: ToolCatalogQuery = {}): Promise<{ tools: ToolDefinition[] }> {
-    return this.http.json('tools.catalog', { query });
+    return this.transport.json('tools.catalog', { query });
   }
 
   /** Exactly what that identifier's agent would see through that config. */
   scoped(query: ScopedToolsQuery): Promise<{ tools: ToolDefinition[] }> {
-    return this.http.json('tools.scoped', { query });
+    return this.transport.json('tools.scoped', { query });
   }
 
   /**
@@ -20,6 +20,6 @@ export class Tools {
    * MCP call. Never retried: the tool may have acted even when the reply was lost.
    */
   execute(input: ExecuteToolInput): Promise<ExecuteToolResult> {
-    return this.http.json('tools.execute', { body: input });
+    return this.transport.json('tools.execute', { body: input });
   }
 }
