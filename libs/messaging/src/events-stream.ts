@@ -6,11 +6,13 @@ import { ensureStream, publishToStream } from './streams.js';
 export const EVENTS_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
 /**
- * Creates the events stream, or brings an existing one to the expected configuration.
- * Limits retention, not work-queue: webhook delivery is one consumer among possibly many.
+ * Creates the events stream, or (policy, its owner) brings an existing one to the expected
+ * configuration. Limits retention, not work-queue: webhook delivery and the bus API's event
+ * feed are consumers among many. Other producers (the audit service) pass
+ * `{ reconfigure: false }`: they make a missing stream and never change one.
  */
-export function ensureEventsStream(bus: Bus, streamName: string): Promise<void> {
-  return ensureStream(bus, streamName, [`${events.EVENTS_SUBJECT_PREFIX}.>`], { max_age: EVENTS_MAX_AGE_MS * 1_000_000 });
+export function ensureEventsStream(bus: Bus, streamName: string, options: { reconfigure?: boolean } = {}): Promise<void> {
+  return ensureStream(bus, streamName, [`${events.EVENTS_SUBJECT_PREFIX}.>`], { max_age: EVENTS_MAX_AGE_MS * 1_000_000, ...options });
 }
 
 /**
