@@ -69,7 +69,7 @@ let service;
 const sql = new pg.Client({ connectionString: TEST_DATABASE_URL });
 await sql.connect();
 try {
-  await ensureAuditStream(bus, stream);
+  await ensureAuditStream(bus, stream, { maxAgeMs: 3_600_000 });
   const tenants = Array.from({ length: TENANTS }, () => newId('ten'));
   const calls = Math.ceil(EVENTS / 2);
 

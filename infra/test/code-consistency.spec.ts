@@ -212,15 +212,20 @@ describe('ports and probes', () => {
   });
 });
 
-/** The NATS user of internal clients of the public bus API (docs/bus-api.md); no vmcp app connects as it. */
+/**
+ * NATS users no vmcp app connects as: the internal clients of the public bus API
+ * (docs/bus-api.md) and the SREs' JetStream administration (infra/README.md).
+ */
 const INTERNAL_USER = 'internal';
+const OPERATOR_USER = 'operator';
+const OUTSIDE_USERS: readonly string[] = [INTERNAL_USER, OPERATOR_USER];
 
 describe('NATS users', () => {
   const permissions = readRepoFile('infra/k8s/base/nats/permissions.conf');
   const users = [...permissions.matchAll(/user:\s*(\w+)\s*\n\s*password:\s*\$(\w+)/g)].map((m) => ({ user: m[1]!, variable: m[2]! }));
 
-  it('the permission file has one user per service, and the internal clients\' user of the bus API', () => {
-    expect(users.map((u) => u.user).sort()).toEqual([...APPS, INTERNAL_USER].sort());
+  it('the permission file has one user per service, the internal clients\' user of the bus API and the operators\'', () => {
+    expect(users.map((u) => u.user).sort()).toEqual([...APPS, ...OUTSIDE_USERS].sort());
   });
 
   for (const [set, load] of SETS) {
@@ -234,9 +239,9 @@ describe('NATS users', () => {
         expect(server, variable).toMatchObject({ from: 'secret' });
         // nats-server reads a value like a config token: it must start with a letter (infra/README.md).
         if (server?.from === 'secret' && server.value !== undefined) expect(server.value, variable).toMatch(/^[A-Za-z][A-Za-z0-9]*$/);
-        // The internal clients run outside vmcp (the tenant's own services): only the server's side is here.
-        if (user === INTERNAL_USER) {
-          expect(server, variable).toMatchObject({ secret: expect.stringMatching(/^vmcp-nats-users/), key: INTERNAL_USER });
+        // The internal clients (the tenant's own services) and the operators run outside vmcp: only the server's side is here.
+        if (OUTSIDE_USERS.includes(user)) {
+          expect(server, variable).toMatchObject({ secret: expect.stringMatching(/^vmcp-nats-users/), key: user });
           continue;
         }
         const client = containerEnv(appContainer(objects, user as App).container, objects).get('NATS_PASSWORD');

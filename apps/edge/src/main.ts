@@ -28,7 +28,7 @@ async function main(): Promise<void> {
 
   // The stream must exist before the first call: a call without its "started" record is refused.
   // Made if missing, never reconfigured: the audit service owns it.
-  await ensureAuditStream(bus, config.auditStream, { reconfigure: false }).catch((err: Error) =>
+  await ensureAuditStream(bus, config.auditStream, { maxAgeMs: config.auditStreamMaxAgeMs, reconfigure: false }).catch((err: Error) =>
     logger.warn({ err: err.message }, 'audit stream not ready yet; calls are refused until it is'),
   );
   app.get(RevocationsService).start();

@@ -206,6 +206,21 @@ describe('least privilege on the bus', () => {
     expect(own.name).toBe('webhook-delivery');
   });
 
+  it("gives the operators JetStream administration and nothing of vmcp's own subjects", async () => {
+    const { nc, jsm } = await jsAs('operator');
+    // What infra/README.md's steps need: read and edit a stream (here an edit that changes nothing).
+    const info = await jsm.streams.info(AUDIT);
+    expect((await jsm.streams.update(AUDIT, { max_age: info.config.max_age })).config.max_age).toBe(info.config.max_age);
+    // No request to a service, whatever the payload…
+    for (const subject of [policy.mintToken.subject, vault.resolveCredential.subject, 'vmcp.api.v1.tokens.mint']) {
+      expect(await refusal(() => nc.request(subject, '{}', { timeout: 1000 }))).toBe(`publish ${subject}`);
+    }
+    // …and no listening in on their requests, replies or events.
+    for (const subject of ['vmcp.>', '_INBOX_executor.>', '_INBOX_internal.>', '>']) {
+      await expect(nc.subscribe(subject).closed, subject).resolves.toBeInstanceOf(Error);
+    }
+  });
+
   it('saw no service of the gateway refused anything by the bus', async () => {
     // A missing grant that the code tolerates (a retry, a flow-control reply) shows here
     // rather than as a failed call. The refusals above came from this file's own connections

@@ -34,7 +34,7 @@ describe('JetStream replicas', () => {
     bus = await Bus.connect({ url: cluster.url, name: 'replicas-test', timeoutMs: 5000 });
     jsm = await jetstreamManager(bus.connection);
     // What a release without the setting left behind: the audit stream on one node.
-    await ensureAuditStream(bus, OLD_AUDIT_STREAM);
+    await ensureAuditStream(bus, OLD_AUDIT_STREAM, { maxAgeMs: 3_600_000 });
     expect((await jsm.streams.info(OLD_AUDIT_STREAM)).config.num_replicas).toBe(1);
 
     upstream = await startUpstreamMcpServer();
@@ -61,7 +61,7 @@ describe('JetStream replicas', () => {
     await cluster?.stop();
   });
 
-  it('creates every stream and bucket on three nodes, and raises the one made with fewer', async () => {
+  it('creates every stream and bucket on three nodes, and raises the one made with fewer (and gives AUDIT its age)', async () => {
     const streams = [
       OLD_AUDIT_STREAM, // the audit service's, raised
       stack.env.VMCP_EVENTS_STREAM!, // policy's
@@ -78,5 +78,8 @@ describe('JetStream replicas', () => {
       );
       expect(info.cluster?.leader, name).toBeTruthy();
     }
+    // The audit service, the stream's owner, also gave it the configured age (default 7 days):
+    // the stream only carries events until they are stored, so its disk stays bounded.
+    expect((await jsm.streams.info(OLD_AUDIT_STREAM)).config.max_age).toBe(168 * 3_600 * 1e9);
   });
 });

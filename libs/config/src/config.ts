@@ -44,6 +44,12 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('AUDIT'),
+  /**
+   * How long the AUDIT stream keeps an event. The trail itself is in the audit database;
+   * the stream only carries events until the audit service has stored them, so this bounds
+   * its disk and is the longest the audit service may be down without losing events.
+   */
+  VMCP_AUDIT_STREAM_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
   /** Audit: days entries are kept unless a tenant sets its own, and how often the purge job runs. */
   VMCP_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   VMCP_AUDIT_PURGE_INTERVAL_MS: z.coerce.number().int().min(100).max(7 * 86_400_000).default(3_600_000),
@@ -131,6 +137,8 @@ export interface VmcpConfig {
   /** Retired master keys (VMCP_MASTER_KEY_PREVIOUS), accepted for unwrapping only; empty outside the vault. */
   readonly previousMasterKeys: readonly Buffer[];
   readonly auditStream: string;
+  /** VMCP_AUDIT_STREAM_MAX_AGE_HOURS, in milliseconds. */
+  readonly auditStreamMaxAgeMs: number;
   /** Audit retention: the default days (per tenant settable) and the purge job's interval. */
   readonly auditRetention: { readonly defaultDays: number; readonly purgeIntervalMs: number };
   readonly revocationsBucket: string;
@@ -319,6 +327,7 @@ export function loadConfig(service: ServiceName, source: NodeJS.ProcessEnv = pro
     masterKey,
     previousMasterKeys,
     auditStream: e.VMCP_AUDIT_STREAM,
+    auditStreamMaxAgeMs: e.VMCP_AUDIT_STREAM_MAX_AGE_HOURS * 3_600_000,
     auditRetention: { defaultDays: e.VMCP_AUDIT_RETENTION_DAYS, purgeIntervalMs: e.VMCP_AUDIT_PURGE_INTERVAL_MS },
     revocationsBucket: e.VMCP_REVOCATIONS_BUCKET,
     mcp: {

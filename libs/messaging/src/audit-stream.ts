@@ -9,8 +9,13 @@ import { ensureStream, publishToStream } from './streams.js';
  * (infra/k8s/base/nats/permissions.conf): a producer that could update the stream could cut its
  * limits and drop records not yet stored.
  */
-export function ensureAuditStream(bus: Bus, streamName: string, options: { reconfigure?: boolean } = {}): Promise<void> {
-  return ensureStream(bus, streamName, [`${audit.AUDIT_EVENTS_SUBJECT_PREFIX}.>`], options);
+export function ensureAuditStream(bus: Bus, streamName: string, options: { maxAgeMs: number; reconfigure?: boolean }): Promise<void> {
+  const { maxAgeMs, reconfigure } = options;
+  // The age bounds the stream's disk: the trail is in the audit database once stored.
+  return ensureStream(bus, streamName, [`${audit.AUDIT_EVENTS_SUBJECT_PREFIX}.>`], {
+    max_age: maxAgeMs * 1_000_000,
+    ...(reconfigure !== undefined ? { reconfigure } : {}),
+  });
 }
 
 /**

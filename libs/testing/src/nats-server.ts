@@ -70,7 +70,7 @@ export interface NatsUser {
 export function natsUsers(): { serverEnv: Record<string, string>; users: Record<string, NatsUser> } {
   const serverEnv: Record<string, string> = {};
   const users: Record<string, NatsUser> = {};
-  for (const service of ['edge', 'policy', 'vault', 'executor', 'audit', 'internal']) {
+  for (const service of ['edge', 'policy', 'vault', 'executor', 'audit', 'internal', 'operator']) {
     // nats-server parses an environment value like a config token: one that starts with a
     // digit or '-' becomes a number and the login fails. A letter first keeps it a string.
     const password = `p${randomBytes(18).toString('hex')}`;

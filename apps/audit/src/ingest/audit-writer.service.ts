@@ -97,7 +97,7 @@ export class AuditWriterService implements OnApplicationShutdown {
 
   /** The stream and the durable consumer, created or brought to the expected configuration. */
   private async ensureConsumer(): Promise<void> {
-    await ensureAuditStream(this.bus, this.config.auditStream);
+    await ensureAuditStream(this.bus, this.config.auditStream, { maxAgeMs: this.config.auditStreamMaxAgeMs });
     await this.ensureEventsStream();
     const jsm = await jetstreamManager(this.bus.connection);
     const config = { ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, max_ack_pending: MAX_ACK_PENDING, ack_wait: ACK_WAIT_NS };

@@ -290,7 +290,7 @@ export class ToolCallService implements OnApplicationShutdown {
   private repairAuditStream(): void {
     if (this.repairing || Date.now() - this.lastRepair < STREAM_REPAIR_INTERVAL_MS) return;
     this.lastRepair = Date.now();
-    this.repairing = ensureAuditStream(this.bus, this.config.auditStream, { reconfigure: false })
+    this.repairing = ensureAuditStream(this.bus, this.config.auditStream, { maxAgeMs: this.config.auditStreamMaxAgeMs, reconfigure: false })
       .catch((err: Error) => this.logger.warn({ err: err.message.slice(0, 200) }, 'audit stream could not be ensured'))
       .finally(() => (this.repairing = undefined));
   }
