@@ -5,6 +5,7 @@ import {
   api,
   NATS_PERMISSIONS_FILE,
   natsUsers,
+  permissionRefusal,
   startNatsServer,
   startStack,
   startUpstreamMcpServer,
@@ -182,7 +183,7 @@ describe('the event feed over the bus API', () => {
       [() => jsm.streams.delete(EVENTS), `publish $JS.API.STREAM.DELETE.${EVENTS}`],
       [() => jsm.streams.getMessage(EVENTS, { seq: 1 }), `publish $JS.API.STREAM.MSG.GET.${EVENTS}`],
     ] as const;
-    for (const [attempt, expected] of refusals) expect(await refusal(attempt).catch((e: Error) => e.message), expected).toBe(expected);
+    for (const [attempt, expected] of refusals) expect(await permissionRefusal(attempt).catch((e: Error) => e.message), expected).toBe(expected);
     // The executor's consumer is still there and still its own.
     const executor = await jetstreamManager(await connectAs('executor', 'test-as-executor'), { checkAPI: false });
     expect((await executor.consumers.info(EVENTS, 'webhook-delivery')).name).toBe('webhook-delivery');
@@ -190,23 +191,7 @@ describe('the event feed over the bus API', () => {
     // The audit service announces tool calls, and nothing else.
     const auditNc = await connectAs('audit', 'test-as-audit');
     const forged = events.eventSubject(tenants.acme.id, 'connected_account.status_changed');
-    expect(await refusal(() => jetstream(auditNc).publish(forged, '{}'))).toBe(`publish ${forged}`);
+    expect(await permissionRefusal(() => jetstream(auditNc).publish(forged, '{}'))).toBe(`publish ${forged}`);
   });
 });
 
-/** What NATS refused, as `<operation> <subject>`; anything else fails the test. */
-async function refusal(attempt: () => Promise<unknown>): Promise<string> {
-  let failure: unknown;
-  try {
-    await attempt();
-  } catch (err) {
-    failure = err;
-  }
-  for (let e = failure; e instanceof Error; e = e.cause) {
-    if (e.name === 'PermissionViolationError') {
-      const { operation, subject } = e as Error & { operation: string; subject: string };
-      return `${operation} ${subject}`;
-    }
-  }
-  throw new Error(`expected a permissions violation, got ${failure === undefined ? 'success' : String(failure)}`);
-}

@@ -6,6 +6,8 @@ import {
   NATS_PERMISSIONS_FILE,
   natsUsers,
   parsePrometheusText,
+  permissionRefusal,
+  permissionViolationOf,
   startNatsServer,
   startOAuthProvider,
   startStack,
@@ -33,26 +35,7 @@ interface ErrorBody {
   error: { code: string; message: string };
 }
 
-/** What NATS refused, as `<operation> <subject>`; anything else fails the test. */
-async function refusal(attempt: () => Promise<unknown>): Promise<string> {
-  let failure: unknown;
-  try {
-    await attempt();
-  } catch (err) {
-    failure = err;
-  }
-  return violationOf(failure);
-}
 
-function violationOf(failure: unknown): string {
-  for (let e = failure; e instanceof Error; e = e.cause) {
-    if (e.name === 'PermissionViolationError') {
-      const { operation, subject } = e as Error & { operation: string; subject: string };
-      return `${operation} ${subject}`;
-    }
-  }
-  throw new Error(`expected a permissions violation, got ${failure === undefined ? 'success' : String(failure)}`);
-}
 
 describe('the public bus API (vmcp.api.v1.*)', () => {
   const creds = natsUsers();
@@ -351,13 +334,13 @@ describe('the public bus API (vmcp.api.v1.*)', () => {
     const nc = await connectInternal('acme-backend-probe');
     // The services' own subjects: no token minting, no credential, no JetStream.
     for (const subject of [policy.mintToken.subject, vault.resolveCredential.subject, policy.authenticateApiKey.subject, '$JS.API.INFO']) {
-      expect(await refusal(() => nc.request(subject, '{}', { timeout: 5000 }))).toBe(`publish ${subject}`);
+      expect(await permissionRefusal(() => nc.request(subject, '{}', { timeout: 5000 }))).toBe(`publish ${subject}`);
     }
-    expect(await refusal(() => jetstreamManager(nc, { checkAPI: false }).then((jsm) => jsm.getAccountInfo()))).toBe('publish $JS.API.INFO');
+    expect(await permissionRefusal(() => jetstreamManager(nc, { checkAPI: false }).then((jsm) => jsm.getAccountInfo()))).toBe('publish $JS.API.INFO');
     // Not the tenant events, not another user's replies, and not the bus API's requests (with their keys).
     const subscribe = async (subject: string) => {
       const sub: Subscription = nc.subscribe(subject);
-      return violationOf(await sub.closed);
+      return permissionViolationOf(await sub.closed);
     };
     for (const subject of ['vmcp.events.v1.>', '_INBOX_edge.>', '_INBOX.>', `${busApi.BUS_API_SUBJECT_PREFIX}.>`, busApi.mintToken.subject, '>']) {
       expect(await subscribe(subject)).toBe(`subscription ${subject}`);

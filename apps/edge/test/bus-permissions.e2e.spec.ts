@@ -6,13 +6,14 @@ import {
   api,
   NATS_PERMISSIONS_FILE,
   natsUsers,
+  permissionRefusal,
   startNatsServer,
   startStack,
   startUpstreamMcpServer,
+  waitFor,
   type NatsServerHandle,
   type Stack,
   type UpstreamMcpServer,
-  waitFor,
 } from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent, connectStatus, textOf } from './mcp-client.js';
@@ -29,25 +30,6 @@ const REVOCATIONS = 'vmcp_revocations';
 const SESSIONS = 'vmcp_sessions';
 const SERVICES = ['edge', 'policy', 'vault', 'executor', 'audit'] as const;
 
-/**
- * What the bus refused `attempt` on, as `publish <subject>`. Anything else (success, a
- * JetStream error, a timeout) fails the test: only the permission file may stop these.
- */
-async function refusal(attempt: () => Promise<unknown>): Promise<string> {
-  let failure: unknown;
-  try {
-    await attempt();
-  } catch (err) {
-    failure = err;
-  }
-  for (let e = failure; e instanceof Error; e = e.cause) {
-    if (e.name === 'PermissionViolationError') {
-      const { operation, subject } = e as Error & { operation: string; subject: string };
-      return `${operation} ${subject}`;
-    }
-  }
-  throw new Error(`expected a permissions violation, got ${failure === undefined ? 'success' : String(failure)}`);
-}
 
 describe('least privilege on the bus', () => {
   let nats: NatsServerHandle;
@@ -144,23 +126,23 @@ describe('least privilege on the bus', () => {
   it('lets no service but the audit service read, cut or consume the audit stream, and only the edge write to it', async () => {
     const { jsm: edge } = await jsAs('edge');
     // The edge's records go in; the stream itself is not the edge's to change or read.
-    expect(await refusal(() => edge.streams.update(AUDIT, { max_msgs: 1 }))).toBe(`publish $JS.API.STREAM.UPDATE.${AUDIT}`);
-    expect(await refusal(() => edge.streams.getMessage(AUDIT, { seq: 1 }))).toBe(`publish $JS.API.STREAM.MSG.GET.${AUDIT}`);
-    expect(await refusal(() => edge.streams.deleteMessage(AUDIT, 1))).toBe(`publish $JS.API.STREAM.MSG.DELETE.${AUDIT}`);
-    expect(await refusal(() => edge.consumers.add(AUDIT, { durable_name: 'snoop' }))).toBe(`publish $JS.API.CONSUMER.CREATE.${AUDIT}.snoop`);
+    expect(await permissionRefusal(() => edge.streams.update(AUDIT, { max_msgs: 1 }))).toBe(`publish $JS.API.STREAM.UPDATE.${AUDIT}`);
+    expect(await permissionRefusal(() => edge.streams.getMessage(AUDIT, { seq: 1 }))).toBe(`publish $JS.API.STREAM.MSG.GET.${AUDIT}`);
+    expect(await permissionRefusal(() => edge.streams.deleteMessage(AUDIT, 1))).toBe(`publish $JS.API.STREAM.MSG.DELETE.${AUDIT}`);
+    expect(await permissionRefusal(() => edge.consumers.add(AUDIT, { durable_name: 'snoop' }))).toBe(`publish $JS.API.CONSUMER.CREATE.${AUDIT}.snoop`);
     for (const service of SERVICES) {
       const { nc, jsm } = await jsAs(service);
       // Not even the audit service purges or deletes it: retention is applied to its database.
-      expect(await refusal(() => jsm.streams.purge(AUDIT)), service).toBe(`publish $JS.API.STREAM.PURGE.${AUDIT}`);
-      expect(await refusal(() => jsm.streams.delete(AUDIT)), service).toBe(`publish $JS.API.STREAM.DELETE.${AUDIT}`);
+      expect(await permissionRefusal(() => jsm.streams.purge(AUDIT)), service).toBe(`publish $JS.API.STREAM.PURGE.${AUDIT}`);
+      expect(await permissionRefusal(() => jsm.streams.delete(AUDIT)), service).toBe(`publish $JS.API.STREAM.DELETE.${AUDIT}`);
       if (service === 'audit') continue;
       // Pulling from (and so acknowledging away) the audit service's own consumer.
       const next = `$JS.API.CONSUMER.MSG.NEXT.${AUDIT}.audit-writer`;
-      expect(await refusal(() => nc.request(next, JSON.stringify({ batch: 1 }))), service).toBe(`publish ${next}`);
+      expect(await permissionRefusal(() => nc.request(next, JSON.stringify({ batch: 1 }))), service).toBe(`publish ${next}`);
       if (service === 'edge') continue;
       // A forged record, as if a call had happened.
       const forged = audit.auditEventSubject(newId('ten'));
-      expect(await refusal(() => jetstream(nc).publish(forged, '{}')), service).toBe(`publish ${forged}`);
+      expect(await permissionRefusal(() => jetstream(nc).publish(forged, '{}')), service).toBe(`publish ${forged}`);
     }
   });
 
@@ -170,11 +152,11 @@ describe('least privilege on the bus', () => {
     await waitFor(async () => (await connectStatus(url, token)) === 401, { what: 'the revoked token refused' });
     for (const service of SERVICES.filter((s) => s !== 'policy')) {
       const kv = await new Kvm((await as(service)).connection).open(REVOCATIONS);
-      expect(await refusal(() => kv.delete(tokenId)), service).toBe(`publish $KV.${REVOCATIONS}.${tokenId}`);
-      expect(await refusal(() => kv.put(newId('tok'), 'revoked')), service).toMatch(new RegExp(`^publish \\$KV\\.${REVOCATIONS}\\.tok_`));
-      expect(await refusal(() => kv.destroy()), service).toBe(`publish $JS.API.STREAM.DELETE.KV_${REVOCATIONS}`);
+      expect(await permissionRefusal(() => kv.delete(tokenId)), service).toBe(`publish $KV.${REVOCATIONS}.${tokenId}`);
+      expect(await permissionRefusal(() => kv.put(newId('tok'), 'revoked')), service).toMatch(new RegExp(`^publish \\$KV\\.${REVOCATIONS}\\.tok_`));
+      expect(await permissionRefusal(() => kv.destroy()), service).toBe(`publish $JS.API.STREAM.DELETE.KV_${REVOCATIONS}`);
       const { jsm } = await jsAs(service);
-      expect(await refusal(() => jsm.streams.purge(`KV_${REVOCATIONS}`)), service).toBe(`publish $JS.API.STREAM.PURGE.KV_${REVOCATIONS}`);
+      expect(await permissionRefusal(() => jsm.streams.purge(`KV_${REVOCATIONS}`)), service).toBe(`publish $JS.API.STREAM.PURGE.KV_${REVOCATIONS}`);
     }
     // The revocation stands.
     expect(await connectStatus(url, token)).toBe(401);
@@ -184,23 +166,23 @@ describe('least privilege on the bus', () => {
     const key = `$KV.${SESSIONS}.anything`;
     for (const service of SERVICES.filter((s) => s !== 'edge')) {
       const { nc, jsm } = await jsAs(service);
-      expect(await refusal(() => jsm.direct.getMessage(`KV_${SESSIONS}`, { last_by_subj: key })), service).toBe(`publish $JS.API.DIRECT.GET.KV_${SESSIONS}.${key}`);
-      expect(await refusal(() => jsm.streams.getMessage(`KV_${SESSIONS}`, { last_by_subj: key })), service).toBe(`publish $JS.API.STREAM.MSG.GET.KV_${SESSIONS}`);
+      expect(await permissionRefusal(() => jsm.direct.getMessage(`KV_${SESSIONS}`, { last_by_subj: key })), service).toBe(`publish $JS.API.DIRECT.GET.KV_${SESSIONS}.${key}`);
+      expect(await permissionRefusal(() => jsm.streams.getMessage(`KV_${SESSIONS}`, { last_by_subj: key })), service).toBe(`publish $JS.API.STREAM.MSG.GET.KV_${SESSIONS}`);
       const kv = await new Kvm(nc).open(SESSIONS);
-      expect(await refusal(() => kv.watch()), service).toMatch(new RegExp(`^publish \\$JS\\.API\\.CONSUMER\\.CREATE\\.KV_${SESSIONS}\\.`));
-      expect(await refusal(() => kv.put('forged', '{}')), service).toBe(`publish $KV.${SESSIONS}.forged`);
+      expect(await permissionRefusal(() => kv.watch()), service).toMatch(new RegExp(`^publish \\$JS\\.API\\.CONSUMER\\.CREATE\\.KV_${SESSIONS}\\.`));
+      expect(await permissionRefusal(() => kv.put('forged', '{}')), service).toBe(`publish $KV.${SESSIONS}.forged`);
     }
   });
 
   it('gives the vault no JetStream at all, and the executor only its webhook consumer', async () => {
     // Credentials never go through a stream or a bucket: the vault's user cannot even ask.
     const { jsm: vaultJsm } = await jsAs('vault');
-    expect(await refusal(() => vaultJsm.getAccountInfo())).toBe('publish $JS.API.INFO');
-    expect(await refusal(() => vaultJsm.streams.names().next())).toBe('publish $JS.API.STREAM.NAMES');
+    expect(await permissionRefusal(() => vaultJsm.getAccountInfo())).toBe('publish $JS.API.INFO');
+    expect(await permissionRefusal(() => vaultJsm.streams.names().next())).toBe('publish $JS.API.STREAM.NAMES');
     const { jsm: executor } = await jsAs('executor');
-    expect(await refusal(() => executor.streams.info(EVENTS))).toBe(`publish $JS.API.STREAM.INFO.${EVENTS}`);
-    expect(await refusal(() => executor.streams.getMessage(EVENTS, { seq: 1 }))).toBe(`publish $JS.API.STREAM.MSG.GET.${EVENTS}`);
-    expect(await refusal(() => executor.consumers.add(EVENTS, { durable_name: 'peek' }))).toBe(`publish $JS.API.CONSUMER.CREATE.${EVENTS}.peek`);
+    expect(await permissionRefusal(() => executor.streams.info(EVENTS))).toBe(`publish $JS.API.STREAM.INFO.${EVENTS}`);
+    expect(await permissionRefusal(() => executor.streams.getMessage(EVENTS, { seq: 1 }))).toBe(`publish $JS.API.STREAM.MSG.GET.${EVENTS}`);
+    expect(await permissionRefusal(() => executor.consumers.add(EVENTS, { durable_name: 'peek' }))).toBe(`publish $JS.API.CONSUMER.CREATE.${EVENTS}.peek`);
     // Its own consumer it may look up (made once policy has made the stream: waited for).
     const own = await waitFor(() => executor.consumers.info(EVENTS, 'webhook-delivery'), { what: 'the webhook consumer' });
     expect(own.name).toBe('webhook-delivery');
@@ -213,7 +195,7 @@ describe('least privilege on the bus', () => {
     expect((await jsm.streams.update(AUDIT, { max_age: info.config.max_age })).config.max_age).toBe(info.config.max_age);
     // No request to a service, whatever the payload…
     for (const subject of [policy.mintToken.subject, vault.resolveCredential.subject, 'vmcp.api.v1.tokens.mint']) {
-      expect(await refusal(() => nc.request(subject, '{}', { timeout: 1000 }))).toBe(`publish ${subject}`);
+      expect(await permissionRefusal(() => nc.request(subject, '{}', { timeout: 1000 }))).toBe(`publish ${subject}`);
     }
     // …and no listening in on their requests, replies or events.
     for (const subject of ['vmcp.>', '_INBOX_executor.>', '_INBOX_internal.>', '>']) {
@@ -226,7 +208,7 @@ describe('least privilege on the bus', () => {
     // rather than as a failed call. The refusals above came from this file's own connections
     // (test-as-<service>); the services' connections are named vmcp-<service>.
     const marker = `vmcp.not_granted.${newId('evt')}`;
-    expect(await refusal(() => as('vault').then((b) => b.connection.request(marker)))).toBe(`publish ${marker}`);
+    expect(await permissionRefusal(() => as('vault').then((b) => b.connection.request(marker)))).toBe(`publish ${marker}`);
     // The server logs in order: once this refusal is read, so is every earlier one.
     await waitFor(() => nats.violations().some((line) => line.includes(`"${marker}"`)), { what: 'the marker refusal in the server log' });
     expect(nats.violations().filter((line) => line.includes(':vmcp-'))).toEqual([]);

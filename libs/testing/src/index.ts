@@ -39,3 +39,4 @@ export { startConformanceUpstream } from './conformance-upstream.js';
 export type { ConformanceUpstream, ConformanceUpstreamOptions } from './conformance-upstream.js';
 export { conformanceCli, runConformance, startBearerProxy } from './conformance.js';
 export type { BearerProxy, ConformanceCheck, ConformanceOptions, ConformanceRun, ConformanceScenarioResult } from './conformance.js';
+export { permissionRefusal, permissionViolationOf } from './permissions.js';
