@@ -1,4 +1,4 @@
-import type { AuthType, CallToolResult, ConnectionTarget, StaticAuth, ToolDefinition } from '@vmcp/contracts';
+import type { AuthType, CallToolResult, ConnectionTarget, executor, StaticAuth, ToolDefinition } from '@vmcp/contracts';
 
 /** Who a connector works for on one request: never a session token, never a secret. */
 export interface ConnectorContext {
@@ -27,6 +27,20 @@ export interface CallToolOptions {
    * progress does not extend it.
    */
   readonly onProgress?: (progress: CallProgress) => void;
+  /**
+   * Passes on the upstream's log messages (`notifications/message`) sent on this call's own
+   * stream (connectors whose upstream has them: `mcp`), cleaned of the credential. Never
+   * called after the call settled. Levels are not filtered here.
+   */
+  readonly onLog?: (log: CallLog) => void;
+}
+
+/** One log message of a running call: the upstream's level, logger and data (secrets removed, bounded). */
+export interface CallLog {
+  readonly level: executor.LoggingLevel;
+  readonly logger?: string;
+  /** Any JSON, serialized at most MAX_LOG_DATA_BYTES characters (longer data is cut, as text). */
+  readonly data: unknown;
 }
 
 /** One progress notification of a running call, the upstream's own numbers and words (secrets removed). */

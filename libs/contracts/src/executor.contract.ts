@@ -24,6 +24,18 @@ export const CallToolResult = z.looseObject({
 });
 export type CallToolResult = z.infer<typeof CallToolResult>;
 
+/** MCP log levels (RFC 5424 severities), least severe first: the order is the filter's. */
+export const LoggingLevel = z.enum(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
+export type LoggingLevel = z.infer<typeof LoggingLevel>;
+
+/** Whether a message of `level` passes a minimum of `min` (RFC 5424 order). */
+export function logLevelPasses(level: LoggingLevel, min: LoggingLevel): boolean {
+  return LoggingLevel.options.indexOf(level) >= LoggingLevel.options.indexOf(min);
+}
+
+/** Bound of a log message's `data`, serialized as JSON (the connector truncates beyond it). */
+export const MAX_LOG_DATA_BYTES = 8 * 1024;
+
 /** Runs one allowed call under the account's own credential. */
 export const callTool = defineRpc({
   subject: 'vmcp.executor.v1.tools.call',
@@ -41,6 +53,11 @@ export const callTool = defineRpc({
      * upstream's progress notifications on `callProgress`, under this execution id.
      */
     progress: z.literal(true).optional(),
+    /**
+     * The agent asked for log messages at this level or above: the executor publishes the
+     * upstream's `notifications/message` of this call on `callLog`, under this execution id.
+     */
+    logs: LoggingLevel.optional(),
   }).strict(),
   reply: z.object({ result: CallToolResult }),
 });
@@ -58,6 +75,23 @@ export const callProgress = defineEvent({
     progress: z.number().finite(),
     total: z.number().finite().optional(),
     message: z.string().max(1000).optional(),
+  }),
+});
+
+/**
+ * One log message (`notifications/message`) the upstream sent on a running call's own
+ * stream, published on `vmcp.executor.v1.events.log.<execution_id>` (the `token` option)
+ * to the edge that holds the call. Cleaned of the account's credential (dropped when that
+ * cannot be ensured) and bounded; never arguments or results.
+ */
+export const callLog = defineEvent({
+  subject: 'vmcp.executor.v1.events.log',
+  payload: z.object({
+    execution_id: ExecutionId,
+    level: LoggingLevel,
+    logger: z.string().max(256).optional(),
+    /** Any JSON; serialized at most MAX_LOG_DATA_BYTES characters (plus the truncation mark). */
+    data: z.unknown().refine((d) => d !== undefined && (JSON.stringify(d)?.length ?? Infinity) <= MAX_LOG_DATA_BYTES + 16, 'log data too large'),
   }),
 });
 

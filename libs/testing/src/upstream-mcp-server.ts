@@ -65,7 +65,7 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
   type Extra = { requestInfo?: { headers: Record<string, string | string[] | undefined> } };
   const headersOf = (extra: Extra) => ({ ...(extra.requestInfo?.headers ?? {}) });
   const build = () => {
-    const server = new McpServer({ name: 'upstream-fixture', version: '1.0.0' });
+    const server = new McpServer({ name: 'upstream-fixture', version: '1.0.0' }, { capabilities: { logging: {} } });
     const seen = (tool: string, args: Record<string, unknown>, extra: Extra) => {
       if (record) calls.push({ tool, arguments: args, headers: headersOf(extra) });
     };
@@ -129,6 +129,32 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
           if (delay_ms) await new Promise((r) => setTimeout(r, delay_ms));
         }
         return { content: [{ type: 'text', text: `done in ${steps} steps${progressToken === undefined ? ' (no progress asked)' : ''}` }] };
+      },
+    );
+    server.registerTool(
+      'log',
+      {
+        description: 'Send each message as notifications/message on this request\'s own stream (asked for or not), then answer',
+        inputSchema: {
+          messages: z.array(
+            z.object({
+              level: z.enum(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']),
+              data: z.unknown(),
+              logger: z.string().optional(),
+            }),
+          ),
+          delay_ms: z.number().int().min(0).max(5000).optional(),
+          /** Names the call in the test's own records; not used here. */
+          tag: z.string().max(100).optional(),
+        },
+      },
+      async ({ messages, delay_ms }, extra) => {
+        seen('log', { messages, ...(delay_ms !== undefined ? { delay_ms } : {}) }, extra);
+        for (const { level, data, logger } of messages) {
+          await extra.sendNotification({ method: 'notifications/message', params: { level, data, ...(logger !== undefined ? { logger } : {}) } });
+          if (delay_ms) await new Promise((r) => setTimeout(r, delay_ms));
+        }
+        return { content: [{ type: 'text', text: `logged ${messages.length}` }] };
       },
     );
     return server;

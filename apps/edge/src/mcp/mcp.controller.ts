@@ -51,7 +51,7 @@ export class McpController implements OnApplicationShutdown {
     private readonly inFlight: InFlightCalls,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {
-    this.modern = createMcpHandler(({ authInfo }) => this.servers.create(principalOf(authInfo), { listChanged: true }), {
+    this.modern = createMcpHandler(({ authInfo }) => this.servers.create(principalOf(authInfo), { listChanged: true, logging: true }), {
       // 2025-era traffic never reaches this handler: it is routed to the session leg below.
       legacy: 'reject',
       // subscriptions/listen streams hear their own tenant's change marks (ListenSubscriptions

@@ -39,6 +39,15 @@ export interface CallRequest {
   readonly signal?: AbortSignal;
   /** The agent asked for progress: the upstream's notifications of this call, in order, before the result. */
   readonly onProgress?: (progress: CallProgress) => void;
+  /** The agent asked for log messages at this level or above: the upstream's, of this call, in order, before the result. */
+  readonly logs?: { readonly minLevel: executor.LoggingLevel; readonly onLog: (log: CallLog) => void };
+}
+
+/** One log message of the call (cleaned of the credential by the executor). */
+export interface CallLog {
+  readonly level: executor.LoggingLevel;
+  readonly logger?: string;
+  readonly data: unknown;
 }
 
 export interface CallProgress {
@@ -175,10 +184,11 @@ export class ToolCallService implements OnApplicationShutdown {
     }
 
     const timeoutMs = decision.timeout_ms ?? this.config.toolTimeoutMs;
-    // Subscribed before the call is sent (same connection, so in order): no progress is missed.
+    // Subscribed before the call is sent (same connection, so in order): no progress or log message is missed.
     const progress = req.onProgress
       ? this.bus.subscribe(executor.callProgress, ({ execution_id: _id, ...p }) => req.onProgress?.(p), { token: executionId })
       : undefined;
+    const logs = req.logs ? this.bus.subscribe(executor.callLog, ({ execution_id: _id, ...log }) => req.logs?.onLog(log), { token: executionId }) : undefined;
     try {
       if (req.signal?.aborted) throw cancelled();
       const execution = this.bus.request(
@@ -193,6 +203,7 @@ export class ToolCallService implements OnApplicationShutdown {
           arguments: req.arguments,
           timeout_ms: timeoutMs,
           ...(req.onProgress ? { progress: true as const } : {}),
+          ...(req.logs ? { logs: req.logs.minLevel } : {}),
         },
         { timeoutMs: timeoutMs + EXECUTOR_REPLY_MARGIN_MS },
       );
@@ -222,6 +233,7 @@ export class ToolCallService implements OnApplicationShutdown {
       throw error;
     } finally {
       progress?.unsubscribe();
+      logs?.unsubscribe();
     }
   }
 

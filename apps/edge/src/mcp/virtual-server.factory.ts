@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Server, type CallToolResult, type Tool } from '@modelcontextprotocol/server';
+import { LOG_LEVEL_META_KEY, Server, type CallToolResult, type ServerNotification, type Tool } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
 import { isVmcpError, type SessionPrincipal } from '@vmcp/contracts';
@@ -9,6 +9,8 @@ import { toMcpError } from './mcp-errors.js';
 import { ScopedToolsService } from './scoped-tools.service.js';
 import { ToolCallService } from './tool-call.service.js';
 import { InFlightCalls } from './in-flight-calls.service.js';
+import { callStream } from './call-stream.js';
+import { logRelay } from './log-relay.js';
 import { progressRelay } from './progress-relay.js';
 import { InvalidCursor, pageOf } from './tools-page.js';
 
@@ -36,13 +38,17 @@ export class VirtualServerFactory {
    * `listChanged`: the client can be told notifications/tools/list_changed (a 2025-era
    * session on its GET stream, a 2026-07-28 client on a subscriptions/listen stream);
    * otherwise the capability is not advertised.
+   * `logging`: a 2026-07-28 request, which asks for the upstream's log messages of a call by
+   * its `_meta` log level. 2025-era sessions get none (logging/setLevel is not implemented),
+   * so they are not offered the capability.
    */
-  create(principal: SessionPrincipal, options: { sessionKey?: string; listChanged?: boolean } = {}): Server {
+  create(principal: SessionPrincipal, options: { sessionKey?: string; listChanged?: boolean; logging?: boolean } = {}): Server {
     const listChanged = options.listChanged === true;
+    const logging = options.logging === true;
     const server = new Server(
       { name: 'vmcp', version: VMCP_VERSION },
       {
-        capabilities: { tools: { listChanged } },
+        capabilities: { tools: { listChanged }, ...(logging ? { logging: {} } : {}) },
         jsonSchemaValidator: SHARED_SCHEMA_VALIDATOR,
         // 2026-07-28 only (2025-era results carry no cache fields). Lists are per user:
         // never shared between principals.
@@ -67,7 +73,11 @@ export class VirtualServerFactory {
       // (2025-era sessions) by a notifications/cancelled that reached any replica.
       const tracked = options.sessionKey !== undefined ? this.inFlight.track(options.sessionKey, ctx.mcpReq.id) : undefined;
       const signals = [ctx.mcpReq.signal, ctx.http?.req?.signal, tracked?.signal].filter((s): s is AbortSignal => s !== undefined);
-      const progress = progressRelay(ctx.mcpReq._meta?.progressToken, ctx.mcpReq.notify);
+      // Progress and log messages share the call's stream, in the order they came.
+      const stream = callStream((n) => ctx.mcpReq.notify(n as ServerNotification));
+      const progress = progressRelay(ctx.mcpReq._meta?.progressToken, stream.send);
+      // Only a 2026-07-28 request's own `_meta` asks for log messages (absent: none at all).
+      const logs = logging ? logRelay(envelopeOf(ctx.mcpReq.envelope)?.[LOG_LEVEL_META_KEY], stream.send) : undefined;
       try {
         const { result } = await this.calls.call({
           principal,
@@ -76,9 +86,10 @@ export class VirtualServerFactory {
           source: 'mcp',
           signal: AbortSignal.any(signals),
           ...(progress ? { onProgress: progress.relay } : {}),
+          ...(logs ? { logs: { minLevel: logs.minLevel, onLog: logs.relay } } : {}),
         });
-        // Every progress notification goes out before the result.
-        await progress?.sent();
+        // Every progress notification and log message goes out before the result.
+        await stream.sent();
         return result as CallToolResult;
       } catch (err) {
         if (isVmcpError(err)) throw toMcpError(err.code, err.message);
@@ -90,4 +101,9 @@ export class VirtualServerFactory {
     });
     return server;
   }
+}
+
+/** The SDK's envelope type is an empty object in its published declarations; its keys are read as unknown. */
+function envelopeOf(envelope: object | undefined): Record<string, unknown> | undefined {
+  return envelope as Record<string, unknown> | undefined;
 }

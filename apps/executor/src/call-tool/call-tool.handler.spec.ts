@@ -5,7 +5,7 @@ import { createLogger } from '@vmcp/telemetry';
 import { describe, expect, it } from 'vitest';
 import type { Bus } from '@vmcp/messaging';
 import type { ConnectorRegistry } from '../connectors/connector-registry.service.js';
-import { CallToolHandler } from './call-tool.handler.js';
+import { CallToolHandler, MAX_LOGS_PER_CALL } from './call-tool.handler.js';
 
 const connection: ConnectionTarget = { id: newId('conn'), name: 'crm', connector: 'mcp', auth_type: 'bearer_token', settings: { url: 'http://127.0.0.1:1/mcp' } };
 
@@ -71,6 +71,7 @@ describe('CallToolHandler', () => {
     expect(seen).toEqual([[{ tenantId: req.tenant_id, connection, accountId: req.account_id, grant: req.grant }, 'lookup', { query: 'private-argument' }, { timeoutMs: 1500, signal: expect.any(AbortSignal) }]]);
     // No progress asked: none is requested from the connector.
     expect(seen[0]![3].onProgress).toBeUndefined();
+    expect(seen[0]![3].onLog).toBeUndefined();
     // What goes back on the bus keeps every field, known or not.
     expect(executor.callTool.reply.parse(reply)).toEqual({ result: RICH });
   });
@@ -97,6 +98,38 @@ describe('CallToolHandler', () => {
       { subject: executor.callProgress.subject, token: req.execution_id, payload: { execution_id: req.execution_id, progress: 2, total: 2 } },
     ]);
     expect(bus.flushes()).toBe(1);
+  });
+
+  it('publishes log messages at or above the asked level under the execution id, before the reply', async () => {
+    const { handler, bus } = setup(async (_ctx, _name, _args, options) => {
+      options.onLog?.({ level: 'debug', data: 'too chatty' });
+      options.onLog?.({ level: 'info', logger: 'db', data: { rows: 3 } });
+      options.onLog?.({ level: 'error', data: 'failed once' });
+      return RICH;
+    });
+    const req = request({ logs: 'info' });
+    await handler.handle(req);
+    expect(bus.published).toEqual([
+      { subject: executor.callLog.subject, token: req.execution_id, payload: { execution_id: req.execution_id, level: 'info', logger: 'db', data: { rows: 3 } } },
+      { subject: executor.callLog.subject, token: req.execution_id, payload: { execution_id: req.execution_id, level: 'error', data: 'failed once' } },
+    ]);
+    expect(bus.flushes()).toBe(1);
+  });
+
+  it('passes on at most MAX_LOGS_PER_CALL log messages of a call, then says how many were left out', async () => {
+    const late: Array<() => void> = [];
+    const { handler, bus } = setup(async (_ctx, _name, _args, options) => {
+      for (let i = 0; i < MAX_LOGS_PER_CALL + 5; i++) options.onLog?.({ level: 'info', data: `line ${i}` });
+      late.push(() => options.onLog?.({ level: 'info', data: 'after the call' }));
+      return RICH;
+    });
+    const req = request({ logs: 'debug' });
+    await handler.handle(req);
+    late.forEach((f) => f());
+    const logs = bus.published.map((p) => p.payload as { data: unknown; level: string; logger?: string });
+    expect(logs).toHaveLength(MAX_LOGS_PER_CALL + 1);
+    expect(logs[MAX_LOGS_PER_CALL - 1]!.data).toBe(`line ${MAX_LOGS_PER_CALL - 1}`);
+    expect(logs[MAX_LOGS_PER_CALL]).toMatchObject({ level: 'warning', logger: 'vmcp', data: expect.stringContaining('5 more log message(s)') });
   });
 
   it('aborts the running call named by a cancellation, and a call whose cancellation came first', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { executor, isVmcpError, type RpcReply, type RpcRequestParsed } from '@vmcp/contracts';
-import type { CallProgress } from '@vmcp/connectors';
+import type { CallLog, CallProgress } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { metrics, secondsSince, type Logger } from '@vmcp/telemetry';
@@ -10,10 +10,13 @@ import { RunningCalls } from './running-calls.js';
 type CallToolRequest = RpcRequestParsed<typeof executor.callTool>;
 type CallToolReply = RpcReply<typeof executor.callTool>;
 
+/** Log messages of one call passed on at most; the rest are counted, and said so in one last message. */
+export const MAX_LOGS_PER_CALL = 100;
+
 /**
  * Runs one call that policy allowed, under the account's own credential, within the
  * caller's timeout. The result is the upstream's, unchanged. When the edge asked for
- * progress it is published per call as it comes; a cancellation for the call (heard by
+ * progress, or log messages, they are published per call as they come; a cancellation for the call (heard by
  * every replica) aborts it, which cancels it upstream too.
  */
 @Injectable()
@@ -41,22 +44,38 @@ export class CallToolHandler implements OnModuleInit, OnModuleDestroy {
     const started = performance.now();
     const call = this.running.start(req.execution_id);
     let settled = false;
-    let progressSent = false;
+    let eventsSent = false;
     const onProgress = req.progress
       ? (p: CallProgress) => {
           if (settled) return;
-          progressSent = true;
+          eventsSent = true;
           this.bus.publish(executor.callProgress, { execution_id: req.execution_id, ...p }, { token: req.execution_id });
+        }
+      : undefined;
+    const minLevel = req.logs;
+    let logsSent = 0;
+    let logsDropped = 0;
+    const onLog = minLevel
+      ? (log: CallLog) => {
+          if (settled || !executor.logLevelPasses(log.level, minLevel)) return;
+          if (logsSent >= MAX_LOGS_PER_CALL) {
+            logsDropped++;
+            return;
+          }
+          logsSent++;
+          eventsSent = true;
+          this.bus.publish(executor.callLog, { execution_id: req.execution_id, ...log }, { token: req.execution_id });
         }
       : undefined;
     try {
       const result = await this.connectors
         .for(req.connection)
-        .callTool(ctx, req.tool_name, req.arguments, { timeoutMs: req.timeout_ms, signal: call.signal, ...(onProgress ? { onProgress } : {}) });
+        .callTool(ctx, req.tool_name, req.arguments, { timeoutMs: req.timeout_ms, signal: call.signal, ...(onProgress ? { onProgress } : {}), ...(onLog ? { onLog } : {}) });
       metrics().executor.call(req.connection.connector, secondsSince(started), { toolError: result.isError === true });
-      // The reply leaves on another connection: the progress must be at the server first, so
+      if (logsDropped > 0) this.publishDropped(req.execution_id, logsDropped, minLevel);
+      // The reply leaves on another connection: progress and logs must be at the server first, so
       // the edge gets every notification before the result.
-      if (progressSent) await this.bus.flush().catch(() => undefined);
+      if (eventsSent) await this.bus.flush().catch(() => undefined);
       return { result };
     } catch (err) {
       metrics().executor.call(req.connection.connector, secondsSince(started), { error: err });
@@ -70,5 +89,12 @@ export class CallToolHandler implements OnModuleInit, OnModuleDestroy {
       settled = true;
       call.done();
     }
+  }
+
+  /** One last message in place of those beyond the per-call bound, when the agent's level lets a warning through. */
+  private publishDropped(executionId: string, dropped: number, minLevel: executor.LoggingLevel | undefined): void {
+    if (!minLevel || !executor.logLevelPasses('warning', minLevel)) return;
+    const data = `${dropped} more log message(s) of this call were not relayed (at most ${MAX_LOGS_PER_CALL} per call)`;
+    this.bus.publish(executor.callLog, { execution_id: executionId, level: 'warning', logger: 'vmcp', data }, { token: executionId });
   }
 }

@@ -1,12 +1,14 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema, type Progress } from '@modelcontextprotocol/sdk/types.js';
+import { randomUUID } from 'node:crypto';
 import { executor, ToolDefinition, type CallToolResult } from '@vmcp/contracts';
 import { VMCP_VERSION } from '@vmcp/telemetry';
 import { z } from 'zod';
-import type { CallProgress } from '../connector.js';
+import type { CallLog, CallProgress } from '../connector.js';
 import { StoppedError, type Deadline } from '../shared/deadline.js';
 import { sanitizeUpstreamText } from '../shared/sanitize.js';
+import { CALL_MARKER_META_KEY, RequestStreamTap } from './request-stream-tap.js';
 import { MalformedAnswerError } from './upstream-errors.js';
 
 export interface UpstreamSessionSpec {
@@ -42,6 +44,7 @@ export class McpUpstreamSession {
   private constructor(
     private readonly client: Client,
     private readonly transport: StreamableHTTPClientTransport,
+    private readonly tap: RequestStreamTap,
     readonly secrets: readonly string[],
   ) {}
 
@@ -49,10 +52,12 @@ export class McpUpstreamSession {
   static async open(spec: UpstreamSessionSpec): Promise<McpUpstreamSession> {
     // Redirects stay on the upstream's origin (the SDK's default), so the credential
     // headers cannot be carried to another host.
-    const transport = new StreamableHTTPClientTransport(spec.url, { requestInit: { headers: spec.headers } });
+    // The tap reads a call's log messages off its own response stream (see RequestStreamTap).
+    const tap = new RequestStreamTap();
+    const transport = new StreamableHTTPClientTransport(spec.url, { requestInit: { headers: spec.headers }, fetch: tap.fetch });
     // No client capabilities: an upstream cannot ask the gateway to sample, elicit or list roots.
     const client = new Client({ name: 'vmcp', version: VMCP_VERSION }, { capabilities: {} });
-    const session = new McpUpstreamSession(client, transport, spec.secrets);
+    const session = new McpUpstreamSession(client, transport, tap, spec.secrets);
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       session.tools = undefined;
       spec.onToolsChanged();
@@ -83,15 +88,38 @@ export class McpUpstreamSession {
     return deadline.race(this.tools);
   }
 
-  /** Runs the tool and returns its result as the upstream sent it. */
-  async callTool(name: string, args: Record<string, unknown>, deadline: Deadline, onProgress?: (p: CallProgress) => void): Promise<CallToolResult> {
-    const raw = await this.request(
-      { method: 'tools/call', params: { name, arguments: args } },
-      AnyResult,
-      deadline.remaining(),
-      deadline.signal,
-      onProgress && ((p) => onProgress(progressOf(p, this.secrets))),
-    );
+  /**
+   * Runs the tool and returns its result as the upstream sent it. With `onLog` the request
+   * carries a marker of its own in `_meta`, by which the log messages on its response stream
+   * are told apart from those of the other calls on this session.
+   */
+  async callTool(
+    name: string,
+    args: Record<string, unknown>,
+    deadline: Deadline,
+    onProgress?: (p: CallProgress) => void,
+    onLog?: (log: CallLog) => void,
+  ): Promise<CallToolResult> {
+    const marker = onLog ? randomUUID() : undefined;
+    const stop =
+      onLog && marker
+        ? this.tap.listen(marker, (params) => {
+            const log = logOf(params, this.secrets);
+            if (log) onLog(log);
+          })
+        : undefined;
+    let raw;
+    try {
+      raw = await this.request(
+        { method: 'tools/call', params: { name, arguments: args, ...(marker ? { _meta: { [CALL_MARKER_META_KEY]: marker } } : {}) } },
+        AnyResult,
+        deadline.remaining(),
+        deadline.signal,
+        onProgress && ((p) => onProgress(progressOf(p, this.secrets))),
+      );
+    } finally {
+      stop?.();
+    }
     const result = executor.CallToolResult.safeParse(raw);
     if (!result.success) throw new MalformedAnswerError('tools/call result');
     return result.data;
@@ -136,7 +164,9 @@ export class McpUpstreamSession {
 
   /** One JSON-RPC request; our own timer or the caller's signal end it, as a StoppedError. */
   private async request<S extends z.ZodType>(
-    request: { method: 'tools/call'; params: { name: string; arguments: Record<string, unknown> } } | { method: 'tools/list'; params: { cursor?: string } },
+    request:
+      | { method: 'tools/call'; params: { name: string; arguments: Record<string, unknown>; _meta?: Record<string, string> } }
+      | { method: 'tools/list'; params: { cursor?: string } },
     schema: S,
     timeoutMs: number,
     cancel?: AbortSignal,
@@ -169,4 +199,72 @@ export function progressOf(p: Progress, secrets: readonly string[]): CallProgres
     ...(typeof p.total === 'number' && Number.isFinite(p.total) ? { total: p.total } : {}),
     ...(message ? { message } : {}),
   };
+}
+
+/** Bound of a log message's logger name passed on (the bus contract allows 256 characters). */
+const MAX_LOGGER = 200;
+/** Log data nested deeper than this is not passed on. */
+const MAX_LOG_DEPTH = 32;
+const DROP = Symbol('drop');
+
+/**
+ * The upstream's log message as passed on, or undefined when it must be dropped: every
+ * string of its data (keys too) cleaned of credentials as a progress message is, and the
+ * whole dropped when a credential could still be in it (too short to redact, or found
+ * again after cleaning). Data longer than MAX_LOG_DATA_BYTES serialized is cut, as text.
+ */
+export function logOf(params: Record<string, unknown>, secrets: readonly string[]): CallLog | undefined {
+  const level = executor.LoggingLevel.safeParse(params['level']);
+  if (!level.success || params['data'] === undefined) return undefined;
+  let logger: string | undefined;
+  if (typeof params['logger'] === 'string') {
+    logger = sanitizeUpstreamText(params['logger'], secrets, MAX_LOGGER);
+    if (logger === undefined) return undefined;
+  }
+  const cleaned = cleanJson(params['data'], secrets, 0);
+  if (cleaned === DROP) return undefined;
+  const serialized = JSON.stringify(cleaned);
+  for (const secret of secrets) {
+    if (serialized.includes(secret) || serialized.includes(JSON.stringify(secret).slice(1, -1))) return undefined;
+  }
+  const data = serialized.length <= executor.MAX_LOG_DATA_BYTES ? cleaned : cut(typeof cleaned === 'string' ? cleaned : serialized);
+  return { level: level.data, ...(logger ? { logger } : {}), data };
+}
+
+function cleanJson(value: unknown, secrets: readonly string[], depth: number): unknown {
+  if (depth > MAX_LOG_DEPTH) return DROP;
+  if (typeof value === 'string') return sanitizeUpstreamText(value, secrets, executor.MAX_LOG_DATA_BYTES) ?? DROP;
+  if (value === null || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const item of value) {
+      const clean = cleanJson(item, secrets, depth + 1);
+      if (clean === DROP) return DROP;
+      out.push(clean);
+    }
+    return out;
+  }
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const cleanKey = sanitizeUpstreamText(key, secrets, MAX_LOGGER);
+      const clean = cleanJson(item, secrets, depth + 1);
+      if (cleanKey === undefined || clean === DROP) return DROP;
+      out[cleanKey] = clean;
+    }
+    return out;
+  }
+  return DROP;
+}
+
+/** Text cut so that it serializes within the bound, marked as cut. */
+function cut(text: string): string {
+  let n = executor.MAX_LOG_DATA_BYTES;
+  let out = `${text.slice(0, n)}…`;
+  while (JSON.stringify(out).length > executor.MAX_LOG_DATA_BYTES + 2) {
+    n = Math.floor(n * 0.8);
+    out = `${text.slice(0, n)}…`;
+  }
+  return out;
 }

@@ -70,7 +70,7 @@ export class McpConnector implements Connector {
 
   callTool(ctx: ConnectorContext, name: string, args: Record<string, unknown>, options: CallToolOptions): Promise<CallToolResult> {
     const deadline = Deadline.after(options.timeoutMs, options.signal);
-    return this.run(ctx, 'call', deadline, (s) => s.callTool(name, args, deadline, options.onProgress));
+    return this.run(ctx, 'call', deadline, (s) => s.callTool(name, args, deadline, options.onProgress, options.onLog));
   }
 
   forget(scope: CacheScope): void {

@@ -1,0 +1,158 @@
+/**
+ * The key of vmcp's own marker in a tools/call request's `_meta`: it names the call, so the
+ * notifications on that request's response stream can be told apart from those of other
+ * calls sharing the pooled upstream session (the SDK's client hands every notification to
+ * one global handler, without the request it belongs to).
+ */
+export const CALL_MARKER_META_KEY = 'io.vmcp/call';
+
+/** The params of a `notifications/message` the upstream sent on a call's own stream, as sent. */
+export type StreamNotificationListener = (params: Record<string, unknown>) => void;
+
+type Fetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
+
+/** An SSE event bigger than this is not a log message vmcp would pass on: it is not kept. */
+const MAX_EVENT_CHARS = 64 * 1024;
+
+/**
+ * Wraps the fetch of one upstream session's transport. The response of a POST that carries
+ * a registered call marker, when it is an SSE stream, is read on the way through: each
+ * `notifications/message` event on it goes to that call's listener. The bytes reach the
+ * SDK unchanged; every other request and response is not touched.
+ *
+ * Only the call's own POST stream is read: messages the upstream sends on its standalone
+ * (GET) stream, or replays on a resumed stream, belong to no call and are not attributed.
+ */
+export class RequestStreamTap {
+  private readonly listeners = new Map<string, StreamNotificationListener>();
+
+  constructor(private readonly inner: Fetch = fetch) {}
+
+  /** Sends `listener` the log messages of the call marked `marker`, until the returned function is called. */
+  listen(marker: string, listener: StreamNotificationListener): () => void {
+    this.listeners.set(marker, listener);
+    return () => {
+      if (this.listeners.get(marker) === listener) this.listeners.delete(marker);
+    };
+  }
+
+  readonly fetch: Fetch = async (url, init) => {
+    const res = await this.inner(url, init);
+    // The usual case (no call asked for its log messages) costs one size check.
+    if (this.listeners.size === 0 || init?.method !== 'POST' || typeof init.body !== 'string' || !init.body.includes(CALL_MARKER_META_KEY)) return res;
+    const marker = markerOf(init.body);
+    if (marker === undefined || !this.listeners.has(marker) || !res.body) return res;
+    if (!(res.headers.get('content-type') ?? '').toLowerCase().includes('text/event-stream')) return res;
+    const tapped = res.body.pipeThrough(sseTap((data) => this.dispatch(marker, data)));
+    return new Response(tapped, { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
+
+  private dispatch(marker: string, data: string): boolean {
+    const listener = this.listeners.get(marker);
+    if (!listener) return false;
+    // Cheap test first: most events are progress or the result.
+    if (!data.includes('notifications/message')) return true;
+    let message: unknown;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return true;
+    }
+    if (isRecord(message) && message['method'] === 'notifications/message' && isRecord(message['params'])) {
+      try {
+        listener(message['params']);
+      } catch {
+        // A listener's failure is its own; the stream goes on.
+      }
+    }
+    return true;
+  }
+}
+
+/** The marker of a single JSON-RPC request (one with an id) in a POST body, if any. */
+export function markerOf(body: string): string | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(message) || message['id'] === undefined || !isRecord(message['params'])) return undefined;
+  const meta = message['params']['_meta'];
+  const marker = isRecord(meta) ? meta[CALL_MARKER_META_KEY] : undefined;
+  return typeof marker === 'string' ? marker : undefined;
+}
+
+/**
+ * A pass-through transform that also parses the bytes as Server-Sent Events and calls
+ * `onData` with each event's data (multi-line data joined by "\n", as the SSE spec says).
+ * Chunks may split anywhere: inside a line, between "\r" and "\n", inside a UTF-8
+ * character. When `onData` returns false the parsing stops; the bytes keep flowing.
+ */
+export function sseTap(onData: (data: string) => boolean): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  let parsing = true;
+  let buffer = '';
+  let data: string[] = [];
+  let size = 0;
+  let oversized = false;
+  // A "\r" ended the last chunk: a "\n" opening the next one belongs to the same line end.
+  let pendingCr = false;
+
+  const line = (text: string) => {
+    if (text === '') {
+      if (data.length > 0 && !oversized) parsing = onData(data.join('\n'));
+      data = [];
+      size = 0;
+      oversized = false;
+      return;
+    }
+    if (!text.startsWith('data:')) return; // event:, id:, retry: and comments do not matter here
+    const value = text.charCodeAt(5) === 0x20 ? text.slice(6) : text.slice(5);
+    size += value.length + 1;
+    if (size > MAX_EVENT_CHARS) {
+      oversized = true;
+      data = [];
+    } else if (!oversized) data.push(value);
+  };
+
+  const feed = (text: string) => {
+    let start = 0;
+    if (pendingCr && text.startsWith('\n')) start = 1;
+    pendingCr = false;
+    const all = buffer + text.slice(start);
+    buffer = '';
+    let from = 0;
+    for (let i = 0; i < all.length && parsing; i++) {
+      const c = all.charCodeAt(i);
+      if (c !== 0x0a && c !== 0x0d) continue;
+      line(all.slice(from, i));
+      if (c === 0x0d) {
+        if (i + 1 === all.length) pendingCr = true;
+        else if (all.charCodeAt(i + 1) === 0x0a) i++;
+      }
+      from = i + 1;
+    }
+    if (!parsing) return;
+    buffer = all.slice(from);
+    // A line that never ends is not kept whole either.
+    if (buffer.length > MAX_EVENT_CHARS) {
+      buffer = '';
+      oversized = true;
+    }
+  };
+
+  return new TransformStream({
+    transform(chunk, controller) {
+      controller.enqueue(chunk);
+      if (parsing) feed(decoder.decode(chunk, { stream: true }));
+    },
+    flush() {
+      // An event is dispatched only at its blank line: a stream cut short drops its last one.
+    },
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
