@@ -16,10 +16,10 @@ import { callError, connectAgent, textOf } from './mcp-client.js';
 
 // The 2026-07-28 revision (stateless: server/discover, a `_meta` envelope on every request,
 // Mcp-Method/Mcp-Name headers) on the same URL as 2025-era clients, through the official
-// v2 client pinned to it; the same auth, tools and policy for both. Pages of two tools, so
-// the upstream's six tools take three pages.
+// v2 client pinned to it; the same auth, tools and policy for both. Pages of three tools, so
+// the upstream's eight tools take three pages, the last one short.
 
-const PAGE_SIZE = 2;
+const PAGE_SIZE = 3;
 const LIST_TTL_MS = 15_000;
 const ALICE_SECRET = 'alice-2026-secret-0d3f';
 const MODERN = '2026-07-28';
@@ -172,12 +172,12 @@ describe('MCP 2026-07-28 next to 2025-11-25 on one URL', () => {
     // 2026-07-28: the v2 client walks the pages itself.
     const { client, seen } = await modernAgent(everythingUrl, token);
     const all = (await client.listTools()).tools.map((t) => t.name);
-    expect(all).toHaveLength(7);
+    expect(all).toHaveLength(8);
     const pages = seen.filter((s) => s.headers.get('mcp-method') === 'tools/list').map((s) => s.body as { result: { tools: unknown[]; nextCursor?: string } });
-    expect(pages.map((p) => p.result.tools.length)).toEqual([2, 2, 2, 1]);
-    expect(pages.map((p) => typeof p.result.nextCursor)).toEqual(['string', 'string', 'string', 'undefined']);
+    expect(pages.map((p) => p.result.tools.length)).toEqual([3, 3, 2]);
+    expect(pages.map((p) => typeof p.result.nextCursor)).toEqual(['string', 'string', 'undefined']);
     const second = await client.listTools({ cursor: pages[0]!.result.nextCursor! });
-    expect(second.tools.map((t) => t.name)).toEqual(all.slice(2, 4));
+    expect(second.tools.map((t) => t.name)).toEqual(all.slice(3, 6));
     await expect(client.listTools({ cursor: 'bm90LW91cnM' })).rejects.toMatchObject({ code: -32602, data: { code: 'INVALID_ARGUMENT' } });
 
     // 2025-11-25: the v1 client asks page by page; same order, same pages.
@@ -189,7 +189,7 @@ describe('MCP 2026-07-28 next to 2025-11-25 on one URL', () => {
       walked.push(page.tools.map((t) => t.name));
       cursor = page.nextCursor;
     } while (cursor);
-    expect(walked).toEqual([all.slice(0, 2), all.slice(2, 4), all.slice(4, 6), all.slice(6, 7)]);
+    expect(walked).toEqual([all.slice(0, 3), all.slice(3, 6), all.slice(6, 8)]);
     await expect(legacy.listTools({ cursor: 'bm90LW91cnM' })).rejects.toMatchObject({ code: -32602, data: { code: 'INVALID_ARGUMENT' } });
   });
 
