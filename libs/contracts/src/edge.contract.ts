@@ -12,6 +12,16 @@ export const sessionEnded = defineEvent({
 });
 
 /**
+ * Published by the edge replica that changed an MCP session's record (`logging/setLevel`),
+ * so every replica drops the copy it may hold at once and reads the new record on the
+ * session's next request. `key` as in sessionEnded. Wire-compatible: do not rename.
+ */
+export const sessionChanged = defineEvent({
+  subject: 'vmcp.edge.v1.events.session_changed',
+  payload: z.object({ key: z.string().regex(/^[A-Za-z0-9_-]{43}$/) }),
+});
+
+/**
  * An agent cancelled a request of its 2025-era session (`notifications/cancelled`). That
  * notification is a POST of its own and may reach another edge replica than the one
  * holding the call, so it is published to every replica; the holder stops the call.

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Kvm, type KV } from '@nats-io/kv';
+import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { ConfigId, edge, Identifier, TenantId, TokenId, VmcpError, type SessionPrincipal } from '@vmcp/contracts';
+import { ConfigId, edge, executor, Identifier, TenantId, TokenId, VmcpError, type SessionPrincipal } from '@vmcp/contracts';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 import { Bus } from '@vmcp/messaging';
@@ -23,6 +23,11 @@ export const SessionRecord = z.object({
   client_capabilities: z.record(z.string(), z.unknown()),
   client_info: z.record(z.string(), z.unknown()),
   created_at: z.iso.datetime(),
+  /**
+   * The level the client set with `logging/setLevel`: its calls get the upstream's log
+   * messages at that level or above. Absent (records from before, or never set): none.
+   */
+  log_level: executor.LoggingLevel.optional(),
 });
 export type SessionRecord = z.infer<typeof SessionRecord>;
 
@@ -34,6 +39,8 @@ export const MAX_SESSION_RECORD_BYTES = 16 * 1024;
 const MAX_TOUCH_INTERVAL_MS = 5000;
 /** Sessions a replica holds a copy of; the oldest go first. */
 const MAX_HELD = 20_000;
+/** Compare-and-set attempts of a record change that keeps meeting another replica's write. */
+const MAX_CHANGE_ATTEMPTS = 3;
 
 export function isSessionId(value: string): boolean {
   return SESSION_ID.test(value);
@@ -63,8 +70,9 @@ interface Held {
  *
  * A replica keeps a copy of a session it read for a few seconds (the touch interval), so a
  * busy session costs one KV read per interval instead of one per request. An ended
- * session is dropped everywhere at once by the `session_ended` event; a replica that
- * missed the event (a reconnect) uses its copy at most until the interval ends.
+ * or changed session is dropped everywhere at once by the `session_ended` and
+ * `session_changed` events; a replica that missed the event (a reconnect) uses its copy at
+ * most until the interval ends.
  * Operations that reach KV throw VmcpError UNAVAILABLE when NATS cannot be reached.
  */
 @Injectable()
@@ -73,7 +81,9 @@ export class McpSessionsService implements OnModuleInit, OnApplicationShutdown {
   private readonly idleMs: number;
   private readonly touchIntervalMs: number;
   private readonly held = new Map<string, Held>();
-  private subscription?: { unsubscribe(): void };
+  private readonly subscriptions: Array<{ unsubscribe(): void }> = [];
+  /** Counts the drop events heard: a read that overlapped one keeps no copy (it may predate the change). */
+  private drops = 0;
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
@@ -85,13 +95,17 @@ export class McpSessionsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    this.subscription = this.bus.subscribe(edge.sessionEnded, ({ key }) => this.held.delete(key));
+    const drop = ({ key }: { key: string }) => {
+      this.drops++;
+      this.held.delete(key);
+    };
+    this.subscriptions.push(this.bus.subscribe(edge.sessionEnded, drop), this.bus.subscribe(edge.sessionChanged, drop));
     // Made ahead of the first initialize; a failure here is retried on use.
     void this.kv().catch((err: Error) => this.logger.warn({ err: err.message }, 'MCP sessions bucket not available yet'));
   }
 
   onApplicationShutdown(): void {
-    this.subscription?.unsubscribe();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
   }
 
   private kv(): Promise<KV> {
@@ -150,20 +164,16 @@ export class McpSessionsService implements OnModuleInit, OnApplicationShutdown {
    * nobody changed it since (so a concurrent DELETE is never undone).
    */
   private async read(key: string, now: number): Promise<SessionRecord | undefined> {
+    const drops = this.drops;
     const entry = await this.store((kv) => kv.get(key));
     this.held.delete(key);
-    if (!entry || entry.operation !== 'PUT') return undefined;
+    const record = this.live(entry, now);
+    if (!entry || !record) return undefined;
+    // A session ended or changed while we read may have been read as it was before: used
+    // for this request (which raced the change), but not kept for the next ones.
+    if (this.drops !== drops) return record;
     const writtenAt = entry.created.getTime();
-    // The bucket's TTL removes it a little later (and may be longer than our setting).
-    if (now - writtenAt > this.idleMs) return undefined;
-    let parsed;
-    try {
-      parsed = SessionRecord.safeParse(entry.json());
-    } catch {
-      return undefined;
-    }
-    if (!parsed.success) return undefined;
-    const copy: Held = { record: parsed.data, writtenAt, readAt: now };
+    const copy: Held = { record, writtenAt, readAt: now };
     if (this.held.size >= MAX_HELD) {
       const oldest = this.held.keys().next();
       if (!oldest.done) this.held.delete(oldest.value);
@@ -183,6 +193,54 @@ export class McpSessionsService implements OnModuleInit, OnApplicationShutdown {
       );
     }
     return copy.record;
+  }
+
+  /** The record of a KV entry, if it is a live session's. */
+  private live(entry: KvEntry | null, now: number): SessionRecord | undefined {
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    // The bucket's TTL removes it a little later (and may be longer than our setting).
+    if (now - entry.created.getTime() > this.idleMs) return undefined;
+    try {
+      const parsed = SessionRecord.safeParse(entry.json());
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Stores the session's log level (`logging/setLevel`): a compare-and-set on the revision
+   * read, like the refresh, so it never revives an ended session and never loses to (or
+   * undoes) another replica's write; tried again when one came first. Then every replica
+   * drops its copy, so the session's next call uses the new level wherever it goes.
+   * False when the session is gone.
+   */
+  async setLogLevel(sessionId: string, level: executor.LoggingLevel): Promise<boolean> {
+    if (!isSessionId(sessionId)) return false;
+    const key = keyOf(sessionId);
+    for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
+      const entry = await this.store((kv) => kv.get(key));
+      const record = this.live(entry, Date.now());
+      if (!entry || !record) return false;
+      const written = await this.kv()
+        .then((kv) => kv.update(key, JSON.stringify(SessionRecord.parse({ ...record, log_level: level })), entry.revision))
+        .then(
+          () => true,
+          (err: Error) => {
+            this.logger.debug({ err: err.message.slice(0, 300) }, 'session change met another write');
+            return false;
+          },
+        );
+      if (!written) continue;
+      this.held.delete(key);
+      this.bus.publish(edge.sessionChanged, { key });
+      // On the server before the client hears `{}`: its next request may go to another replica.
+      await this.bus.flush().catch(() => {
+        throw new VmcpError('UNAVAILABLE', 'MCP sessions are unavailable now');
+      });
+      return true;
+    }
+    throw new VmcpError('UNAVAILABLE', 'MCP sessions are unavailable now');
   }
 
   /** Ends a session for every replica. */

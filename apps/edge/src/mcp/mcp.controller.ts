@@ -10,7 +10,7 @@ import {
   type McpHttpHandler,
 } from '@modelcontextprotocol/server';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { ConfigId, isVmcpError, type SessionPrincipal } from '@vmcp/contracts';
+import { ConfigId, isVmcpError, VmcpError, type SessionPrincipal } from '@vmcp/contracts';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 import type { Request as ExpressRequest, Response as ExpressResponse } from 'express';
@@ -21,7 +21,7 @@ import { InFlightCalls } from './in-flight-calls.service.js';
 import { boundTo, keyOf, MAX_SESSION_RECORD_BYTES, McpSessionsService } from './mcp-sessions.service.js';
 import { ListChangedStreams } from './list-changed-streams.service.js';
 import { ListenSubscriptions } from './listen-subscriptions.service.js';
-import { VirtualServerFactory } from './virtual-server.factory.js';
+import { VirtualServerFactory, type SessionLogging } from './virtual-server.factory.js';
 import { abortOnClose, sendWebResponse, toWebRequest } from './web-bridge.js';
 
 type RpcId = string | number | null;
@@ -51,7 +51,7 @@ export class McpController implements OnApplicationShutdown {
     private readonly inFlight: InFlightCalls,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {
-    this.modern = createMcpHandler(({ authInfo }) => this.servers.create(principalOf(authInfo), { listChanged: true, logging: true }), {
+    this.modern = createMcpHandler(({ authInfo }) => this.servers.create(principalOf(authInfo), { listChanged: true, logging: 'request' }), {
       // 2025-era traffic never reaches this handler: it is routed to the session leg below.
       legacy: 'reject',
       // subscriptions/listen streams hear their own tenant's change marks (ListenSubscriptions
@@ -160,7 +160,14 @@ export class McpController implements OnApplicationShutdown {
     const sessionKey = keyOf(sessionId);
     // A cancellation may be for a call another replica holds: every replica hears it.
     for (const requestId of cancelledRequestIds(body)) this.inFlight.cancel(sessionKey, requestId);
-    return this.serveOnce(web, body, principal, sessionKey);
+    const logging: SessionLogging = {
+      level: session.log_level,
+      setLevel: async (level) => {
+        // Ended (or expired) since it was read above.
+        if (!(await this.sessions.setLogLevel(sessionId, level))) throw new VmcpError('NOT_FOUND', 'Session not found');
+      },
+    };
+    return this.serveOnce(web, body, principal, logging, sessionKey);
   }
 
   private async initialize(web: Request, body: InitializeRequest, principal: SessionPrincipal): Promise<Response> {
@@ -168,7 +175,8 @@ export class McpController implements OnApplicationShutdown {
     if (JSON.stringify(capabilities).length + JSON.stringify(clientInfo).length > MAX_SESSION_RECORD_BYTES) {
       return Response.json(jsonRpcError(-32602, 'initialize: capabilities and clientInfo are too large', idOf(body)), { status: 400 });
     }
-    const response = await this.serveOnce(web, body, principal);
+    // The session has no log level yet: it is offered logging (logging/setLevel) for later.
+    const response = await this.serveOnce(web, body, principal, { level: undefined });
     const text = await response.text();
     const negotiated = negotiatedVersionOf(text);
     // A refused initialize opens nothing.
@@ -194,10 +202,11 @@ export class McpController implements OnApplicationShutdown {
    * The client's capabilities stay in the session record and are not seeded into the
    * server: it never sends the client a request (no sampling, elicitation or roots).
    */
-  private async serveOnce(web: Request, body: unknown, principal: SessionPrincipal, sessionKey?: string): Promise<Response> {
-    const server = this.servers.create(principal, { listChanged: true, ...(sessionKey !== undefined ? { sessionKey } : {}) });
-    // JSON answers, except for a call that asked for progress: its notifications need an SSE stream.
-    const stream = wantsProgress(body);
+  private async serveOnce(web: Request, body: unknown, principal: SessionPrincipal, logging: SessionLogging, sessionKey?: string): Promise<Response> {
+    const server = this.servers.create(principal, { listChanged: true, logging, ...(sessionKey !== undefined ? { sessionKey } : {}) });
+    // JSON answers, except for a call that asked for progress, or one of a session that set a
+    // log level: its notifications need an SSE stream (the transport chooses before the call runs).
+    const stream = wantsProgress(body) || (logging.level !== undefined && hasToolsCall(body));
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !stream });
     await server.connect(transport);
     const close = () => {
@@ -317,6 +326,11 @@ function wantsProgress(body: unknown): boolean {
     const meta = m['params']['_meta'];
     return isObject(meta) && meta['progressToken'] !== undefined;
   });
+}
+
+/** Whether the body holds a tools/call. */
+function hasToolsCall(body: unknown): boolean {
+  return messagesOf(body).some((m) => isObject(m) && m['method'] === 'tools/call');
 }
 
 /** A 2026-07-28 `subscriptions/listen` request (one message, never a batch). */

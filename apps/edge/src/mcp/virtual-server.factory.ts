@@ -2,9 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { LOG_LEVEL_META_KEY, Server, type CallToolResult, type ServerNotification, type Tool } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { isVmcpError, type SessionPrincipal } from '@vmcp/contracts';
+import { executor, isVmcpError, type SessionPrincipal } from '@vmcp/contracts';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { VMCP_VERSION, type Logger } from '@vmcp/telemetry';
+import { z } from 'zod';
 import { toMcpError } from './mcp-errors.js';
 import { ScopedToolsService } from './scoped-tools.service.js';
 import { ToolCallService } from './tool-call.service.js';
@@ -13,6 +14,17 @@ import { callStream } from './call-stream.js';
 import { logRelay } from './log-relay.js';
 import { progressRelay } from './progress-relay.js';
 import { InvalidCursor, pageOf } from './tools-page.js';
+
+/** A 2025-era session's logging: the level its `logging/setLevel` stored, and how to store another. */
+export interface SessionLogging {
+  /** Undefined: the session set none, and its calls get no log messages. */
+  readonly level: executor.LoggingLevel | undefined;
+  /** Stores a new level for the session, for every replica. Absent on `initialize` (no session yet). */
+  readonly setLevel?: (level: executor.LoggingLevel) => Promise<void>;
+}
+
+/** `logging/setLevel` params as they come; the level is checked by the handler (-32602). */
+const SET_LEVEL_PARAMS = z.looseObject({ level: z.unknown() });
 
 /** One validator for every per-request server: building an Ajv instance per request costs milliseconds. */
 const SHARED_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
@@ -33,28 +45,44 @@ export class VirtualServerFactory {
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** `sessionKey`: the 2025-era session the request belongs to, so a cancellation from any replica finds its calls. */
   /**
+   * `sessionKey`: the 2025-era session the request belongs to, so a cancellation from any replica finds its calls.
    * `listChanged`: the client can be told notifications/tools/list_changed (a 2025-era
    * session on its GET stream, a 2026-07-28 client on a subscriptions/listen stream);
    * otherwise the capability is not advertised.
-   * `logging`: a 2026-07-28 request, which asks for the upstream's log messages of a call by
-   * its `_meta` log level. 2025-era sessions get none (logging/setLevel is not implemented),
-   * so they are not offered the capability.
+   * `logging`: offers the capability, and says where a call's log level comes from:
+   * 'request' for a 2026-07-28 request (its own `_meta`), or a 2025-era session's level
+   * (SessionLogging, set by `logging/setLevel`). Absent: not offered, no log messages.
    */
-  create(principal: SessionPrincipal, options: { sessionKey?: string; listChanged?: boolean; logging?: boolean } = {}): Server {
+  create(principal: SessionPrincipal, options: { sessionKey?: string; listChanged?: boolean; logging?: 'request' | SessionLogging } = {}): Server {
     const listChanged = options.listChanged === true;
-    const logging = options.logging === true;
+    const logging = options.logging;
     const server = new Server(
       { name: 'vmcp', version: VMCP_VERSION },
       {
-        capabilities: { tools: { listChanged }, ...(logging ? { logging: {} } : {}) },
+        capabilities: { tools: { listChanged }, ...(logging !== undefined ? { logging: {} } : {}) },
         jsonSchemaValidator: SHARED_SCHEMA_VALIDATOR,
         // 2026-07-28 only (2025-era results carry no cache fields). Lists are per user:
         // never shared between principals.
         cacheHints: { 'tools/list': { ttlMs: this.config.mcp.toolsListTtlMs, cacheScope: 'private' } },
       },
     );
+    if (logging !== undefined && logging !== 'request') {
+      // Replaces the SDK's own handler, which keeps the level in this per-request server only.
+      // The level is checked here, not by the SDK's wire schema (that refusal is -32603).
+      const { setLevel } = logging;
+      server.setRequestHandler('logging/setLevel', { params: SET_LEVEL_PARAMS }, async (params) => {
+        const level = executor.LoggingLevel.safeParse(params.level);
+        if (!level.success) throw toMcpError('INVALID_ARGUMENT', 'logging/setLevel: level must be one of ' + executor.LoggingLevel.options.join(', '));
+        if (!setLevel) throw toMcpError('INVALID_ARGUMENT', 'logging/setLevel needs a session');
+        try {
+          await setLevel(level.data);
+        } catch (err) {
+          throw isVmcpError(err) ? toMcpError(err.code, err.message) : err;
+        }
+        return {};
+      });
+    }
     server.setRequestHandler('tools/list', async (request) => {
       try {
         const tools = await this.scopedTools.list(principal);
@@ -76,8 +104,10 @@ export class VirtualServerFactory {
       // Progress and log messages share the call's stream, in the order they came.
       const stream = callStream((n) => ctx.mcpReq.notify(n as ServerNotification));
       const progress = progressRelay(ctx.mcpReq._meta?.progressToken, stream.send);
-      // Only a 2026-07-28 request's own `_meta` asks for log messages (absent: none at all).
-      const logs = logging ? logRelay(envelopeOf(ctx.mcpReq.envelope)?.[LOG_LEVEL_META_KEY], stream.send) : undefined;
+      // A 2026-07-28 request's own `_meta`, or the level a 2025-era session set, asks for log
+      // messages (neither: none at all).
+      const level = logging === 'request' ? envelopeOf(ctx.mcpReq.envelope)?.[LOG_LEVEL_META_KEY] : logging?.level;
+      const logs = logRelay(level, stream.send);
       try {
         const { result } = await this.calls.call({
           principal,
