@@ -4,15 +4,16 @@ import type { VmcpConfig } from '@vmcp/config';
 import { events, newId, type VmcpEvent } from '@vmcp/contracts';
 import { Bus, ensureEventsStream, publishEvent } from '@vmcp/messaging';
 import { createLogger } from '@vmcp/telemetry';
-import { uniqueName, waitFor } from '@vmcp/testing';
+import { startNatsServer, uniqueName, waitFor, type NatsServerHandle } from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventFeedService, type EventFeedOptions } from '../src/bus-api/event-feed.service.js';
 
-// The bus API's event feed against real JetStream (the shared NATS, a fresh events stream):
+// The bus API's event feed against real JetStream (a nats-server of this file's own: every
+// events stream takes `vmcp.events.v1.>`, and JetStream refuses a second stream over the same
+// subjects, so one left on a shared server by anything else would stop this file):
 // named durable cursors per tenant, resumed after downtime with every missed event exactly
 // once, redelivery of what was not acknowledged, and no way into another tenant's events.
 
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const REDELIVER_MS = 2000;
 
 describe('event feed', () => {
@@ -21,9 +22,10 @@ describe('event feed', () => {
   const logger = createLogger('edge', 'silent');
   const buses: Bus[] = [];
   let producer: Bus;
+  let nats: NatsServerHandle;
 
   const connect = async () => {
-    const bus = await Bus.connect({ url: NATS_URL, name: 'event-feed-test', timeoutMs: 3000 });
+    const bus = await Bus.connect({ url: nats.url, name: 'event-feed-test', timeoutMs: 3000 });
     buses.push(bus);
     return bus;
   };
@@ -70,6 +72,7 @@ describe('event feed', () => {
     feed.ack(tenant, { consumer, ack_ids: got.map((e) => e.ack_id) });
 
   beforeAll(async () => {
+    nats = await startNatsServer();
     producer = await connect();
     await ensureEventsStream(producer, stream);
   });
@@ -77,6 +80,7 @@ describe('event feed', () => {
   afterAll(async () => {
     await (await jetstreamManager(producer.connection)).streams.delete(stream).catch(() => undefined);
     await Promise.allSettled(buses.map((b) => b.close()));
+    await nats?.stop();
   });
 
   it('resumes a cursor after downtime with every missed event exactly once, in order', async () => {
