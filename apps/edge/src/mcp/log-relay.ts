@@ -1,6 +1,6 @@
 import { executor } from '@vmcp/contracts';
 import type { StreamNotification } from './call-stream.js';
-import type { CallLog } from './tool-call.service.js';
+import type { CallLog } from '@vmcp/connectors';
 
 /**
  * Passes a call's log messages to the agent as `notifications/message`, those at `level` or

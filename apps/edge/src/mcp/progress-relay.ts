@@ -1,5 +1,5 @@
 import type { StreamNotification } from './call-stream.js';
-import type { CallProgress } from './tool-call.service.js';
+import type { CallProgress } from '@vmcp/connectors';
 
 type ProgressToken = string | number;
 

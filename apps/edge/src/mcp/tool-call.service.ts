@@ -12,7 +12,7 @@ import {
   type Decision,
   type SessionPrincipal,
 } from '@vmcp/contracts';
-import { ArgumentValidator } from '@vmcp/connectors';
+import { ArgumentValidator, type CallLog, type CallProgress } from '@vmcp/connectors';
 import { Bus, ensureAuditStream, publishAuditEvent } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -43,18 +43,6 @@ export interface CallRequest {
   readonly logs?: { readonly minLevel: executor.LoggingLevel; readonly onLog: (log: CallLog) => void };
 }
 
-/** One log message of the call (cleaned of the credential by the executor). */
-export interface CallLog {
-  readonly level: executor.LoggingLevel;
-  readonly logger?: string;
-  readonly data: unknown;
-}
-
-export interface CallProgress {
-  readonly progress: number;
-  readonly total?: number;
-  readonly message?: string;
-}
 
 export interface CallOutcome {
   readonly executionId: string;
