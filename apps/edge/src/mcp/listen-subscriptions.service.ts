@@ -3,6 +3,7 @@ import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { ServerEvent, ServerEventBus } from '@modelcontextprotocol/server';
 import type { SessionPrincipal } from '@vmcp/contracts';
 import { RevocationsService } from '../auth/revocations.service.js';
+import { TenantStreams, type HeldStream } from './tenant-streams.js';
 
 /** Open `subscriptions/listen` streams one tenant may hold on one replica. */
 export const MAX_LISTEN_STREAMS_PER_TENANT = 1000;
@@ -13,7 +14,8 @@ interface Opening {
   readonly stop: AbortController;
 }
 
-interface Subscription extends Opening {
+interface Subscription extends HeldStream {
+  readonly stop: AbortController;
   readonly listener: (event: ServerEvent) => void;
 }
 
@@ -29,19 +31,19 @@ interface Subscription extends Opening {
 @Injectable()
 export class ListenSubscriptions implements ServerEventBus, BeforeApplicationShutdown {
   private readonly opening = new AsyncLocalStorage<Opening>();
-  private readonly byTenant = new Map<string, Set<Subscription>>();
+  private readonly subs: TenantStreams<Subscription>;
 
   constructor(revocations: RevocationsService) {
-    revocations.onChange({
-      tenantChanged: (t) => this.notify(this.byTenant.get(t)),
-      reset: () => this.notifyAll(),
-      revoked: (id) => this.end((s) => s.principal.token_id === id || s.principal.config_id === id),
+    this.subs = new TenantStreams<Subscription>(revocations, {
+      tell: (s) => s.listener({ kind: 'tools_list_changed' }),
+      // The SDK tears the stream down when its request is aborted.
+      end: (s) => s.stop.abort(),
     });
   }
 
   /** Whether the tenant may open another stream here. */
   hasRoom(tenantId: string): boolean {
-    return (this.byTenant.get(tenantId)?.size ?? 0) < MAX_LISTEN_STREAMS_PER_TENANT;
+    return this.subs.countOf(tenantId) < MAX_LISTEN_STREAMS_PER_TENANT;
   }
 
   /**
@@ -54,46 +56,26 @@ export class ListenSubscriptions implements ServerEventBus, BeforeApplicationShu
 
   /** Only the SDK's `notify` sugar publishes, which vmcp does not use: delivered to every stream of this replica. */
   publish(event: ServerEvent): void {
-    for (const subs of this.byTenant.values()) for (const s of subs) s.listener(event);
+    this.subs.forEach((s) => s.listener(event));
   }
 
   subscribe(listener: (event: ServerEvent) => void): () => void {
     const opening = this.opening.getStore();
     // A stream opened outside serve() has no principal: it hears nothing.
     if (!opening) return () => undefined;
-    const tenantId = opening.principal.tenant_id;
-    const sub: Subscription = { ...opening, listener };
-    let subs = this.byTenant.get(tenantId);
-    if (!subs) this.byTenant.set(tenantId, (subs = new Set()));
-    subs.add(sub);
-    return () => {
-      subs.delete(sub);
-      if (subs.size === 0 && this.byTenant.get(tenantId) === subs) this.byTenant.delete(tenantId);
-    };
+    const { principal, stop } = opening;
+    const sub: Subscription = { tenantId: principal.tenant_id, tokenId: principal.token_id, configId: principal.config_id, stop, listener };
+    this.subs.add(sub);
+    return () => this.subs.delete(sub);
   }
 
   /** Open streams on this replica (for tests and metrics). */
   size(): number {
-    let n = 0;
-    for (const subs of this.byTenant.values()) n += subs.size;
-    return n;
+    return this.subs.size();
   }
 
   beforeApplicationShutdown(): void {
     // Open streams would hold the HTTP server's close; clients listen again on another replica.
-    this.end(() => true);
-  }
-
-  /** Ends the matching streams (the SDK tears each down when its request is aborted). */
-  private end(matches: (s: Subscription) => boolean): void {
-    for (const subs of [...this.byTenant.values()]) for (const s of [...subs]) if (matches(s)) s.stop.abort();
-  }
-
-  private notify(subs: Set<Subscription> | undefined): void {
-    for (const s of subs ?? []) s.listener({ kind: 'tools_list_changed' });
-  }
-
-  private notifyAll(): void {
-    for (const subs of this.byTenant.values()) this.notify(subs);
+    this.subs.end(() => true);
   }
 }

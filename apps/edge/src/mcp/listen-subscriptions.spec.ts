@@ -52,6 +52,14 @@ describe('ListenSubscriptions', () => {
     expect([revoked.stop.signal.aborted, other.stop.signal.aborted, deletedConfig.stop.signal.aborted]).toEqual([true, false, true]);
   });
 
+  it('tells a stream it ended nothing more, even before the SDK unsubscribes it', () => {
+    const { open, marks } = setup();
+    const revoked = open(principal('ten_red', 'tok_1'));
+    marks().revoked!('tok_1');
+    marks().tenantChanged('ten_red');
+    expect(revoked.heard).toEqual([]);
+  });
+
   it('forgets a stream once the SDK unsubscribes it', () => {
     const { subs, open, marks } = setup();
     const red = open(principal('ten_red', 'tok_1'));
