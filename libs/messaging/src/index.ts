@@ -8,3 +8,4 @@ export { ensureAuditStream, publishAuditEvent } from './audit-stream.js';
 export { verifyAuditChain } from './audit-chain.js';
 export { streamExists, consumerInfo, ensureBucket } from './streams.js';
 export { ensureEventsStream, publishEvent, EVENTS_MAX_AGE_MS } from './events-stream.js';
+export { InFlight } from './in-flight.js';

@@ -3,7 +3,7 @@ import type { Msg, Subscription } from '@nats-io/transport-node';
 import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
 import { busApi } from '@vmcp/contracts';
-import { Bus, natsHeaderGetter } from '@vmcp/messaging';
+import { Bus, InFlight, natsHeaderGetter } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { metrics, secondsSince, tracer, type Logger } from '@vmcp/telemetry';
 import { TenantApiService } from '../api/tenant-api.service.js';
@@ -46,7 +46,7 @@ export function busApiOperations(ops: TenantApiService, feed: EventFeedService):
 export class BusApiResponder implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly dispatcher: BusApiDispatcher;
   private subscription?: Subscription;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new InFlight();
 
   constructor(
     private readonly bus: Bus,
@@ -80,10 +80,10 @@ export class BusApiResponder implements OnApplicationBootstrap, BeforeApplicatio
       this.logger.debug({ subject: label }, 'bus API message without a reply subject dropped');
       return;
     }
-    const work: Promise<void> = this.answer(msg, label)
+    const done = this.inFlight.begin();
+    void this.answer(msg, label)
       .catch((e: unknown) => this.logger.error({ err: e instanceof Error ? e.message : String(e), subject: label }, 'bus API request failed'))
-      .finally(() => this.inFlight.delete(work));
-    this.inFlight.add(work);
+      .finally(done);
   }
 
   /** Continues the caller's trace (headers, as serveRpc does), answers, and records the outcome. */
@@ -134,11 +134,6 @@ export class BusApiResponder implements OnApplicationBootstrap, BeforeApplicatio
     const subscription = this.subscription;
     this.subscription = undefined;
     if (subscription && !subscription.isClosed()) await subscription.drain().catch(() => undefined);
-    if (this.inFlight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.config.drainTimeoutMs)));
-    const late = await Promise.race([Promise.allSettled([...this.inFlight]).then(() => false), timedOut]);
-    clearTimeout(timer);
-    if (late) this.logger.warn({ in_flight: this.inFlight.size }, 'bus API requests still in flight at shutdown');
+    if (!(await this.inFlight.idle(this.config.drainTimeoutMs))) this.logger.warn({ in_flight: this.inFlight.size }, 'bus API requests still in flight at shutdown');
   }
 }
