@@ -43,7 +43,6 @@ export interface CallRequest {
   readonly logs?: { readonly minLevel: executor.LoggingLevel; readonly onLog: (log: CallLog) => void };
 }
 
-
 export interface CallOutcome {
   readonly executionId: string;
   readonly result: CallToolResult;
