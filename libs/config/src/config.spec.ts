@@ -44,6 +44,14 @@ describe('loadConfig', () => {
     }
   });
 
+  it('keeps AUDIT stream events 7 days unless told, 1 hour to a year', () => {
+    expect(loadConfig('audit', { VMCP_DATA_DIR: dir() }).auditStreamMaxAgeMs).toBe(168 * 3_600_000);
+    expect(loadConfig('audit', { VMCP_DATA_DIR: dir(), VMCP_AUDIT_STREAM_MAX_AGE_HOURS: '24' }).auditStreamMaxAgeMs).toBe(24 * 3_600_000);
+    for (const wrong of ['0', '8761', '1.5', 'week']) {
+      expect(() => loadConfig('audit', { VMCP_DATA_DIR: dir(), VMCP_AUDIT_STREAM_MAX_AGE_HOURS: wrong }), wrong).toThrow(/VMCP_AUDIT_STREAM_MAX_AGE_HOURS/);
+    }
+  });
+
   it('bounds the shutdown drain by a whole tool call for the edge and the executor, one bus timeout for the others', () => {
     const env = { VMCP_TOOL_TIMEOUT_MS: '20000', VMCP_BUS_TIMEOUT_MS: '3000' };
     expect(loadConfig('executor', env).drainTimeoutMs).toBe(23_000);
