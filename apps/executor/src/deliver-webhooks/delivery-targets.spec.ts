@@ -44,6 +44,23 @@ describe('DeliveryTargets', () => {
     expect(f.asked()).toBe(2);
   });
 
+  it('shows a kept copy without asking, and nothing once it changed or aged out', async () => {
+    let now = 1_000;
+    const f = fakeBus((t) => (t === 'ten_a' ? target('whsec_a') : null));
+    const targets = new DeliveryTargets(f.bus, () => now);
+    expect(targets.kept('ten_a')).toBeUndefined();
+    await targets.get('ten_a');
+    await targets.get('ten_b');
+    expect(targets.kept('ten_a')?.target).toEqual(target('whsec_a'));
+    // "No webhook" is a kept answer too: that is what lets the usual event be skipped unread.
+    expect(targets.kept('ten_b')).toEqual(expect.objectContaining({ target: null }));
+    f.change('ten_a');
+    expect(targets.kept('ten_a')).toBeUndefined();
+    now += DELIVERY_TARGET_TTL_MS + 1;
+    expect(targets.kept('ten_b')).toBeUndefined();
+    expect(f.asked()).toBe(2);
+  });
+
   it("asks again after a webhook_changed of that tenant only (a rotated secret is used at once)", async () => {
     let secret = 'whsec_old';
     const f = fakeBus((t) => (t === 'ten_a' ? target(secret) : target('whsec_b')));

@@ -32,12 +32,18 @@ export class DeliveryTargets {
   }
 
   async get(tenantId: string): Promise<Target> {
-    const kept = this.entries.get(tenantId);
-    if (kept && kept.until > this.now()) return kept.target;
+    const kept = this.kept(tenantId);
+    if (kept) return kept.target;
     const generation = this.generations.get(tenantId) ?? 0;
     const { target } = await this.bus.request(webhooks.deliveryTarget, { tenant_id: tenantId });
     if ((this.generations.get(tenantId) ?? 0) === generation) this.entries.set(tenantId, { target, until: this.now() + DELIVERY_TARGET_TTL_MS });
     return target;
+  }
+
+  /** The kept copy, without asking policy: undefined when there is none (or it is too old). */
+  kept(tenantId: string): { readonly target: Target } | undefined {
+    const kept = this.entries.get(tenantId);
+    return kept && kept.until > this.now() ? kept : undefined;
   }
 
   drop(tenantId: string): void {

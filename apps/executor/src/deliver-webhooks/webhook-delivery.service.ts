@@ -110,7 +110,25 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
     }
   }
 
+  /**
+   * An event whose tenant is known (from the kept copy) to have no webhook taking its type:
+   * the usual case, tool-call events of tenants without one. It is acknowledged before any
+   * parsing or span, since it goes nowhere.
+   */
+  private goesNowhere(subject: string): boolean {
+    const prefix = `${events.EVENTS_SUBJECT_PREFIX}.`;
+    if (!subject.startsWith(prefix)) return false;
+    const dot = subject.indexOf('.', prefix.length);
+    if (dot < 0) return false;
+    const kept = this.targets.kept(subject.slice(prefix.length, dot));
+    return kept !== undefined && (!kept.target || !webhooks.wantsEvent(kept.target.events, subject.slice(dot + 1)));
+  }
+
   private async deliver(msg: JsMsg): Promise<void> {
+    if (this.goesNowhere(msg.subject)) {
+      settle(() => msg.ack());
+      return;
+    }
     const body = msg.string();
     let raw: unknown;
     try {
