@@ -3,7 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, BatchSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { VmcpConfig } from '@vmcp/config';
 import { startMetrics, type VmcpMetrics } from './metrics.js';
@@ -20,11 +20,16 @@ export interface Telemetry {
 /**
  * Registers the tracer provider, W3C propagation and async context for one service.
  * Spans are always created (so trace ids reach logs and travel on the bus); they are
- * exported over OTLP only when the standard OTEL_ variables ask for it.
+ * recorded and exported over OTLP only when the standard OTEL_ variables ask for it.
+ * Otherwise every span is a non-recording one: it carries the trace context and costs
+ * next to nothing, where a recorded span nobody exports would cost each hop its
+ * attributes, events and timing for nothing.
  */
 export function startTelemetry(config: VmcpConfig): Telemetry {
   const spanProcessors: SpanProcessor[] = config.otel.exportTraces ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })] : [];
   const provider = new TracerProvider({
+    // Exporting: the SDK's default sampler (parent-based, always on).
+    ...(config.otel.exportTraces ? {} : { sampler: new AlwaysOffSampler() }),
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: `vmcp-${config.service}`,
       [ATTR_SERVICE_VERSION]: VMCP_VERSION,
