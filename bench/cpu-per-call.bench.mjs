@@ -4,6 +4,7 @@
 // per call bounds the throughput any concurrency can reach.
 //   node bench/cpu-per-call.bench.mjs          (BENCH_CALLS=3000 for more calls)
 import { readFileSync } from 'node:fs';
+import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
 import { startNatsServer, startStack } from '@vmcp/testing';
 import { benchTenant, connect, disconnect, startUpstreamProcess } from './echo-bench.mjs';
 
@@ -39,28 +40,49 @@ async function perCall(url, token, pids) {
   }
 }
 
+/** The tenant subscribes to its tool-call events (a bus API cursor, made and deleted: the mark stays), so the audit service publishes them. */
+async function readToolCallEvents(natsUrl, apiKey) {
+  const nc = await natsConnect({ servers: natsUrl });
+  const h = natsHeaders();
+  h.set('Vmcp-Api-Key', apiKey);
+  try {
+    for (const [op, body] of [['events.pull', { consumer: 'bench', types: ['tool_call.finished'], wait_ms: 0 }], ['events.delete_consumer', { consumer: 'bench' }]]) {
+      const reply = (await nc.request(`vmcp.api.v1.${op}`, JSON.stringify(body), { headers: h, timeout: 5000 })).json();
+      if (reply.error) throw new Error(`${op}: ${reply.error.code}`);
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
 const nats = await startNatsServer();
 const upstream = await startUpstreamProcess();
 const stack = await startStack({ natsUrl: nats.url, database: 'sqlite' });
 try {
   const vmcp = await benchTenant(stack, upstream.url);
+  const reader = await benchTenant(stack, upstream.url, 'bench-events');
+  await readToolCallEvents(nats.url, reader.apiKey);
+  const pids = () => ({ client: process.pid, ...stack.pids(), 'nats-server': nats.pid(), upstream: upstream.pid });
   const direct = await perCall(upstream.url, undefined, { client: process.pid, upstream: upstream.pid });
-  const through = await perCall(vmcp.mcpServerUrl, vmcp.token, { client: process.pid, ...stack.pids(), 'nats-server': nats.pid(), upstream: upstream.pid });
+  const through = await perCall(vmcp.mcpServerUrl, vmcp.token, pids());
+  const withEvents = await perCall(reader.mcpServerUrl, reader.token, pids());
 
   console.log(`\nCPU µs per tools/call (echo), ${CALLS} sequential calls, ${process.version}`);
-  console.log('process      |   direct |     vmcp');
+  console.log('"vmcp": a tenant that reads no tool-call events; "+ events": one that does (two events per call published and stored)');
+  console.log('process      |   direct |     vmcp | + events');
   const names = [...new Set([...Object.keys(through.rows)])];
-  let total = { direct: 0, vmcp: 0 };
+  let total = { direct: 0, vmcp: 0, events: 0 };
+  const cell = (v) => (v === undefined ? '        -' : v.toFixed(0).padStart(8));
   for (const name of names) {
     const d = direct.rows[name];
-    const v = through.rows[name];
     total.direct += d ?? 0;
-    total.vmcp += v;
-    console.log(`${name.padEnd(12)} | ${d === undefined ? '        -' : d.toFixed(0).padStart(8)} | ${v.toFixed(0).padStart(8)}`);
+    total.vmcp += through.rows[name];
+    total.events += withEvents.rows[name];
+    console.log(`${name.padEnd(12)} | ${cell(d)} | ${cell(through.rows[name])} | ${cell(withEvents.rows[name])}`);
   }
-  console.log(`${'total'.padEnd(12)} | ${total.direct.toFixed(0).padStart(8)} | ${total.vmcp.toFixed(0).padStart(8)}`);
-  console.log(`${'wall'.padEnd(12)} | ${direct.wallUsPerCall.toFixed(0).padStart(8)} | ${through.wallUsPerCall.toFixed(0).padStart(8)}`);
-  console.log(`ceiling on 2 cores: direct ${Math.round(2e6 / total.direct)} calls/s, vmcp ${Math.round(2e6 / total.vmcp)} calls/s`);
+  console.log(`${'total'.padEnd(12)} | ${cell(total.direct)} | ${cell(total.vmcp)} | ${cell(total.events)}`);
+  console.log(`${'wall'.padEnd(12)} | ${cell(direct.wallUsPerCall)} | ${cell(through.wallUsPerCall)} | ${cell(withEvents.wallUsPerCall)}`);
+  console.log(`ceiling on 2 cores: direct ${Math.round(2e6 / total.direct)} calls/s, vmcp ${Math.round(2e6 / total.vmcp)} calls/s (${Math.round(2e6 / total.events)} with events)`);
 } finally {
   await stack.close();
   await upstream.close();

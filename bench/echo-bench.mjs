@@ -89,9 +89,9 @@ export async function startUpstreamProcess() {
 }
 
 /** A tenant with the upstream as an `mcp` connection, one user's account, an echo-only config and a day-long token for that user. */
-export async function benchTenant(stack, upstreamUrl) {
+export async function benchTenant(stack, upstreamUrl, name = 'bench') {
   const admin = api(stack.baseUrl, stack.adminKey);
-  const tenant = await admin.post('/api/v1/tenants', { name: 'bench' });
+  const tenant = await admin.post('/api/v1/tenants', { name });
   const t = api(stack.baseUrl, tenant.body.api_key);
   await t.post('/api/v1/connections', { name: 'up', connector: 'mcp', auth_type: 'bearer_token', settings: { url: upstreamUrl } });
   await t.post('/api/v1/connected_accounts', {
@@ -101,5 +101,5 @@ export async function benchTenant(stack, upstreamUrl) {
   });
   const cfg = await t.post('/api/v1/mcp/configs', { name: 'bench', connection_tool_mappings: [{ connection_name: 'up', tools: ['echo'] }] });
   const tok = await t.post(`/api/v1/mcp/configs/${cfg.body.config.id}/tokens`, { identifier: 'bench-user', expiry_seconds: 86400 });
-  return { token: tok.body.token, mcpServerUrl: tok.body.mcp_server_url };
+  return { token: tok.body.token, mcpServerUrl: tok.body.mcp_server_url, apiKey: tenant.body.api_key };
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { events, newId, type AuditEvent, type VmcpEvent } from '@vmcp/contracts';
-import { Bus, publishAuditEvent, verifyAuditChain } from '@vmcp/messaging';
+import { Bus, markToolCallInterest, openEventInterest, publishAuditEvent, verifyAuditChain } from '@vmcp/messaging';
 import { databaseEnv, startInProcessService, startNatsServer, uniqueName, waitFor, type InProcessService, type NatsServerHandle } from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditModule } from '../src/audit.module.js';
@@ -9,7 +9,8 @@ import { AUDIT_CONSUMER, AuditWriterService } from '../src/ingest/audit-writer.s
 
 // Tool-call events: the audit service announces each stored record on the tenant's events
 // stream (vmcp.events.v1.<tenant>.tool_call.*) before it acknowledges the record, once per
-// record whatever the redeliveries, and with payloads only when the call's config captured them.
+// record whatever the redeliveries, and with payloads only when the call's config captured them;
+// only for tenants that read them (marked in the event-interest bucket).
 
 describe('tool call events from the audit service', () => {
   let nats: NatsServerHandle;
@@ -19,6 +20,7 @@ describe('tool call events from the audit service', () => {
   const db = databaseEnv('sqlite');
   const auditStream = uniqueName('AUDIT_');
   const eventsStream = uniqueName('EVENTS_');
+  const interestBucket = uniqueName('interest_');
 
   const facts = (tenant: string) => ({
     execution_id: newId('exe'),
@@ -72,12 +74,20 @@ describe('tool call events from the audit service', () => {
       { what: 'the audit consumer drained' },
     );
 
+  /** The tenant reads its tool-call events (a webhook or cursor took them), and the writer knows it. */
+  const reading = async (tenant: string) => {
+    await markToolCallInterest(await openEventInterest(client, interestBucket), tenant);
+    const writer = service.app.get(AuditWriterService);
+    // Live view (a tenant nobody marked is not announced), and this tenant in it.
+    await waitFor(() => writer.announces(tenant) && !writer.announces(newId('ten')), { what: 'the writer to see the mark' });
+  };
+
   beforeAll(async () => {
     nats = await startNatsServer();
     service = await startInProcessService({
       service: 'audit',
       natsUrl: nats.url,
-      env: { ...db.env, VMCP_AUDIT_STREAM: auditStream, VMCP_EVENTS_STREAM: eventsStream },
+      env: { ...db.env, VMCP_AUDIT_STREAM: auditStream, VMCP_EVENTS_STREAM: eventsStream, VMCP_EVENT_INTEREST_BUCKET: interestBucket },
       module: (core) => AuditModule.forRoot(core),
       beforeListen: (app) => app.get(AuditWriterService).start(),
     });
@@ -94,6 +104,7 @@ describe('tool call events from the audit service', () => {
 
   it('publishes started, finished and denied once each, with payloads only when captured', async () => {
     const tenant = newId('ten');
+    await reading(tenant);
     const plain = facts(tenant);
     const captured = { ...facts(tenant), execution_id: newId('exe'), agent_run_id: null };
     const refused = { ...facts(tenant), execution_id: newId('exe') };
@@ -161,6 +172,7 @@ describe('tool call events from the audit service', () => {
 
   it('does not announce a record twice when the audit stream delivers it again', async () => {
     const tenant = newId('ten');
+    await reading(tenant);
     const f = facts(tenant);
     const record = started(f);
     await publishAuditEvent(client, auditStream, record);
@@ -173,8 +185,28 @@ describe('tool call events from the audit service', () => {
     expect(await verifyAuditChain(client, { tenant_id: tenant })).toMatchObject({ ok: true, checked: 1 });
   });
 
+  it('announces nothing for a tenant that reads no tool-call events, and stores and acknowledges its records', async () => {
+    const quiet = newId('ten');
+    const loud = newId('ten');
+    await reading(loud);
+    // The writer's view is live (it answered for `loud`), so `quiet` is known not to read them.
+    expect(service.app.get(AuditWriterService).announces(quiet)).toBe(false);
+    const f = facts(quiet);
+    const g = facts(loud);
+    for (const r of [started(f), started(g), finished(f), finished(g)]) await publishAuditEvent(client, auditStream, r);
+    await waitFor(async () => (await ofTenant(loud)).length === 2, { what: "the reading tenant's events" });
+    await drained();
+    expect(await ofTenant(quiet)).toEqual([]);
+    expect(await verifyAuditChain(client, { tenant_id: quiet })).toMatchObject({ ok: true, checked: 2 });
+    // From its first mark on, its records are announced too.
+    await reading(quiet);
+    await publishAuditEvent(client, auditStream, started({ ...facts(quiet), execution_id: newId('exe') }));
+    await waitFor(async () => (await ofTenant(quiet)).length === 1, { what: 'the newly reading tenant its event' });
+  });
+
   it('redelivers records whose event could not be published, without losing or doubling any', async () => {
     const tenant = newId('ten');
+    await reading(tenant);
     // The events stream is gone: records are stored, but not acknowledged until announced.
     await jsm.streams.delete(eventsStream);
     const f = facts(tenant);

@@ -36,7 +36,7 @@ describe('the event feed over the bus API', () => {
   let nats: NatsServerHandle;
   let upstream: UpstreamMcpServer;
   let stack: Stack;
-  const tenants: Record<'acme' | 'globex', { id: string; key: string; api: ApiClient; configId: string }> = {} as never;
+  const tenants: Record<'acme' | 'globex' | 'initech', { id: string; key: string; api: ApiClient; configId: string }> = {} as never;
   const connections: NatsConnection[] = [];
 
   const connectAs = async (service: string, name: string) => {
@@ -71,7 +71,7 @@ describe('the event feed over the bus API', () => {
     return all;
   };
   const toolCalls = (all: Delivered[]) => all.filter((e) => e.event.type.startsWith('tool_call.'));
-  const execute = (t: 'acme' | 'globex', tool: string, run: string) =>
+  const execute = (t: 'acme' | 'globex' | 'initech', tool: string, run: string) =>
     tenants[t].api.post<{ execution_id?: string }>('/api/v1/execute_tool', { tool_name: tool, params: { text: 'hi' }, identifier: 'alice', config_id: tenants[t].configId, agent_run_id: run });
 
   beforeAll(async () => {
@@ -79,13 +79,20 @@ describe('the event feed over the bus API', () => {
     upstream = await startUpstreamMcpServer();
     stack = await startStack({ natsUrl: nats.url, database: 'sqlite', natsUsers: creds.users });
     const admin = api(stack.baseUrl, stack.adminKey);
-    for (const name of ['acme', 'globex'] as const) {
+    for (const name of ['acme', 'globex', 'initech'] as const) {
       const created = (await admin.post('/api/v1/tenants', { name })).body as { api_key: string; tenant: { id: string } };
       const t = api(stack.baseUrl, created.api_key);
       await t.post('/api/v1/connections', { name: 'up', connector: 'mcp', auth_type: 'bearer_token', settings: { url: upstream.url } });
       await t.post('/api/v1/connected_accounts', { connection_name: 'up', identifier: 'alice', authorization_details: { static_auth: { token: `${name}-alice-secret` } } });
       const cfg = await t.post<{ config: { id: string } }>('/api/v1/mcp/configs', { name: 'support', connection_tool_mappings: [{ connection_name: 'up', tools: ['echo'] }] });
       tenants[name] = { id: created.tenant.id, key: created.api_key, api: t, configId: cfg.body.config.id };
+    }
+    // acme's and globex's backends subscribed to their tool-call events before any call (a
+    // cursor taking them, made once: its mark stays when it goes); initech's never did.
+    const setup = await connectAs('internal', 'setup-backend');
+    for (const name of ['acme', 'globex'] as const) {
+      expect((await pull(setup, { consumer: 'setup', types: ['tool_call.denied'], wait_ms: 0 }, tenants[name].key)).error).toBeUndefined();
+      expect((await request(setup, busApi.deleteEventConsumer, { consumer: 'setup' }, tenants[name].key)).error).toBeUndefined();
     }
   });
 
@@ -134,6 +141,25 @@ describe('the event feed over the bus API', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect((await pull(backend, { consumer: 'billing', wait_ms: 0 })).events).toEqual([]);
 
+  });
+
+  it('keeps no tool-call events of a tenant before its first subscription to them, and every one after it', async () => {
+    const backend = await connectAs('internal', 'initech-backend');
+    const before = await execute('initech', 'echo', 'before-any-cursor');
+    expect(before.status).toBe(200);
+    // Its calls so far are in the audit trail only; a cursor from the oldest event on sees the
+    // account's activation, and the calls from its own making on.
+    await waitFor(async () => (await tenants.initech.api.get<{ tool_call_log: { status: string } }>(`/api/v1/tool_call_logs/${before.body.execution_id!}`)).body.tool_call_log?.status === 'SUCCESS');
+    const key = tenants.initech.key;
+    const first = await readUntil(backend, 'late', (all) => all.some((e) => e.event.type === 'connected_account.status_changed'), { start: 'all' }, key);
+    expect(toolCalls(first)).toEqual([]);
+    const after = await execute('initech', 'echo', 'after-the-cursor');
+    const second = await readUntil(backend, 'late', (all) => toolCalls(all).length >= 2, {}, key);
+    expect(toolCalls(second).map((e) => [e.event.type, e.event.data.execution_id])).toEqual([
+      ['tool_call.started', after.body.execution_id],
+      ['tool_call.finished', after.body.execution_id],
+    ]);
+    expect((await request(backend, busApi.deleteEventConsumer, { consumer: 'late' }, key)).error).toBeUndefined();
   });
 
   it("keeps each tenant's cursors, events and ack ids its own, and a cursor's types fixed", async () => {

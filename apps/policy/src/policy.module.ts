@@ -27,6 +27,7 @@ import { PolicyWebhooksEvents1764300000000 } from './migrations/1764300000000-we
 import { PolicyConfigAudit1764400000000 } from './migrations/1764400000000-config-audit.js';
 import { WebhookEntity } from './webhooks/webhook.entity.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
+import { EventInterestKv } from './webhooks/event-interest.kv.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
 
 export const POLICY_MIGRATIONS = [PolicyInit1764000000000, PolicyWebhooksEvents1764300000000, PolicyConfigAudit1764400000000];
@@ -57,6 +58,7 @@ export class PolicyModule {
         ScopeService,
         EventOutbox,
         WebhooksService,
+        EventInterestKv,
       ],
     };
   }

@@ -57,6 +57,14 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('vmcp_revocations'),
+  /**
+   * Tenants that read their tool-call events (a webhook or a bus API cursor taking them): the
+   * audit service publishes tool_call.* events for these tenants only.
+   */
+  VMCP_EVENT_INTEREST_BUCKET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('vmcp_event_interest'),
   /** MCP sessions of 2025-era clients (any edge replica serves any session), and tools/list paging. */
   VMCP_SESSIONS_BUCKET: z
     .string()
@@ -142,6 +150,8 @@ export interface VmcpConfig {
   /** Audit retention: the default days (per tenant settable) and the purge job's interval. */
   readonly auditRetention: { readonly defaultDays: number; readonly purgeIntervalMs: number };
   readonly revocationsBucket: string;
+  /** KV bucket of the tenants that read their tool-call events (edge and policy mark, audit watches). */
+  readonly eventInterestBucket: string;
   readonly mcp: {
     /** KV bucket of 2025-era MCP sessions (edge only). */
     readonly sessionsBucket: string;
@@ -330,6 +340,7 @@ export function loadConfig(service: ServiceName, source: NodeJS.ProcessEnv = pro
     auditStreamMaxAgeMs: e.VMCP_AUDIT_STREAM_MAX_AGE_HOURS * 3_600_000,
     auditRetention: { defaultDays: e.VMCP_AUDIT_RETENTION_DAYS, purgeIntervalMs: e.VMCP_AUDIT_PURGE_INTERVAL_MS },
     revocationsBucket: e.VMCP_REVOCATIONS_BUCKET,
+    eventInterestBucket: e.VMCP_EVENT_INTEREST_BUCKET,
     mcp: {
       sessionsBucket: e.VMCP_SESSIONS_BUCKET,
       sessionIdleSeconds: e.VMCP_SESSION_IDLE_SECONDS,

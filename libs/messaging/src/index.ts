@@ -9,3 +9,4 @@ export { verifyAuditChain } from './audit-chain.js';
 export { streamExists, consumerInfo, ensureBucket } from './streams.js';
 export { ensureEventsStream, publishEvent, EVENTS_MAX_AGE_MS } from './events-stream.js';
 export { InFlight } from './in-flight.js';
+export { markToolCallInterest, openEventInterest, takesToolCallEvents, ToolCallInterest } from './event-interest.js';

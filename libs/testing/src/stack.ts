@@ -82,8 +82,15 @@ process.once('exit', () => {
  * stack has a nats-server of its own.
  */
 function streamNames(options: StackOptions): Record<string, string> {
-  if (options.natsUsers) return { VMCP_AUDIT_STREAM: 'AUDIT', VMCP_REVOCATIONS_BUCKET: 'vmcp_revocations', VMCP_EVENTS_STREAM: 'VMCP_EVENTS' };
-  return { VMCP_AUDIT_STREAM: uniqueName('AUDIT_'), VMCP_REVOCATIONS_BUCKET: uniqueName('rev_'), VMCP_EVENTS_STREAM: uniqueName('EVENTS_') };
+  if (options.natsUsers) {
+    return { VMCP_AUDIT_STREAM: 'AUDIT', VMCP_REVOCATIONS_BUCKET: 'vmcp_revocations', VMCP_EVENTS_STREAM: 'VMCP_EVENTS', VMCP_EVENT_INTEREST_BUCKET: 'vmcp_event_interest' };
+  }
+  return {
+    VMCP_AUDIT_STREAM: uniqueName('AUDIT_'),
+    VMCP_REVOCATIONS_BUCKET: uniqueName('rev_'),
+    VMCP_EVENTS_STREAM: uniqueName('EVENTS_'),
+    VMCP_EVENT_INTEREST_BUCKET: uniqueName('interest_'),
+  };
 }
 
 /**

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
 import { audit, canonicalJson, isVmcpError, type AuditEvent } from '@vmcp/contracts';
-import { Bus, ensureAuditStream, ensureEventsStream, publishEvent } from '@vmcp/messaging';
+import { Bus, ensureAuditStream, ensureEventsStream, publishEvent, ToolCallInterest } from '@vmcp/messaging';
 import { bulkInsert, DataSource, nowIso } from '@vmcp/persistence';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
@@ -68,7 +68,9 @@ const EVENT_RETRY_MS = 1000;
  * stored are skipped, so redelivery never doubles or forks anything). After the commit each
  * record is announced as a tenant event (tool_call.started|finished|denied) on the events
  * stream, and only then acknowledged: a failed publish redelivers the record, which the
- * database skips and which is published again under the same message id.
+ * database skips and which is published again under the same message id. Only tenants that
+ * read their tool-call events (ToolCallInterest) get them; the others' records are
+ * acknowledged once stored.
  */
 @Injectable()
 export class AuditWriterService implements OnApplicationShutdown {
@@ -78,19 +80,30 @@ export class AuditWriterService implements OnApplicationShutdown {
   private readonly lanes: Lane[] = Array.from({ length: LANES }, () => ({ batch: [], busy: false, flushing: Promise.resolve() }));
   private streamReady = false;
   private eventsStreamReady = false;
+  private readonly interest: ToolCallInterest;
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
     private readonly bus: Bus,
     private readonly ds: DataSource,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.interest = new ToolCallInterest(bus, config.eventInterestBucket, (err) =>
+      logger.warn({ err: err.message.slice(0, 300) }, 'event interest not available; publishing every tool call event until it is'),
+    );
+  }
 
   isStreamReady(): boolean {
     return this.streamReady;
   }
 
+  /** Whether the tenant's records are announced as tool-call events (it reads them, or that is not known yet). */
+  announces(tenantId: string): boolean {
+    return this.interest.wants(tenantId);
+  }
+
   async start(): Promise<void> {
+    this.interest.start();
     await this.ensureConsumer();
     void this.run();
   }
@@ -240,6 +253,10 @@ export class AuditWriterService implements OnApplicationShutdown {
         tracer()
           .startSpan('audit.store', { kind: SpanKind.CONSUMER, attributes: { 'vmcp.execution_id': event.execution_id, 'vmcp.audit_type': event.type } }, parent)
           .end();
+        if (!this.announces(event.tenant_id)) {
+          msg.ack();
+          return;
+        }
         try {
           await context.with(parent, () => publishEvent(this.bus, this.config.eventsStream, toolCallEvent(event)));
         } catch (err) {
@@ -266,6 +283,7 @@ export class AuditWriterService implements OnApplicationShutdown {
     this.stopped = true;
     await this.messages?.close().catch(() => undefined);
     await Promise.all(this.lanes.map((lane) => this.flush(lane)));
+    await this.interest.close();
   }
 }
 

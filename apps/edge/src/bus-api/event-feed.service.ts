@@ -1,9 +1,10 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstreamManager, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
 import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
 import { busApi, events, TenantId, VmcpError, type RpcReply, type RpcRequestParsed } from '@vmcp/contracts';
-import { Bus } from '@vmcp/messaging';
+import { Bus, markToolCallInterest, openEventInterest, takesToolCallEvents } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 
@@ -28,6 +29,8 @@ const CURSOR_PREFIX = 'feed_';
 /** Extra time to wait for JetStream's end-of-batch status after a pull request's own expiry. */
 const PULL_GRACE_MS = 1000;
 const ms = (n: number) => n * 1_000_000;
+/** A replica marks a reading tenant again after this long (the mark is idempotent; a lost bucket gets it back). */
+const REMARK_AFTER_MS = 10 * 60 * 1000;
 
 /** The cursor a pull request hit is gone (deleted meanwhile, or expired as inactive). */
 class CursorGone extends Error {}
@@ -57,6 +60,9 @@ export class EventFeedService {
   private readonly maxCursors: number;
   private readonly inactiveAfterMs: number;
   private jsm?: Promise<JetStreamManager>;
+  private interest?: Promise<KV>;
+  /** When this replica marked each tenant as reading its tool-call events; marked again after a while (a lost bucket heals). */
+  private readonly marked = new Map<string, number>();
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
@@ -149,6 +155,7 @@ export class EventFeedService {
 
   /** The tenant's cursor, made on first use; its filter must be the one asked for. */
   private async ensureCursor(tenantId: string, req: RpcRequestParsed<typeof busApi.pullEvents>): Promise<{ name: string; ackWaitMs: number }> {
+    await this.markInterest(tenantId, req.types);
     const name = cursorName(tenantId, req.consumer);
     const filters = filterSubjects(tenantId, req.types);
     const jsm = await this.manager();
@@ -186,6 +193,24 @@ export class EventFeedService {
       );
     }
     return { name, ackWaitMs: Math.max(1, Math.round((info.config.ack_wait ?? ms(this.redeliverAfterMs)) / 1_000_000)) };
+  }
+
+  /**
+   * The audit service publishes tool-call events only for tenants marked as reading them
+   * (libs/messaging event-interest.ts): a cursor taking them marks its tenant before it is
+   * made, and its pulls mark it again every so often on each replica (a cursor older than
+   * the bucket, a bucket lost and made again).
+   */
+  private async markInterest(tenantId: string, types: readonly string[] | undefined): Promise<void> {
+    if ((this.marked.get(tenantId) ?? -Infinity) > Date.now() - REMARK_AFTER_MS || !takesToolCallEvents(types)) return;
+    try {
+      this.interest ??= openEventInterest(this.bus, this.config.eventInterestBucket);
+      await markToolCallInterest(await this.interest, tenantId);
+    } catch (err) {
+      this.interest = undefined;
+      throw new VmcpError('UNAVAILABLE', `event feed unavailable: ${(err as Error).message.slice(0, 200)}`);
+    }
+    this.marked.set(tenantId, Date.now());
   }
 
   private async info(jsm: JetStreamManager, name: string, cursor: string): Promise<ConsumerInfo | undefined> {

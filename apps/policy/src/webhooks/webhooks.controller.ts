@@ -2,12 +2,14 @@ import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { webhooks } from '@vmcp/contracts';
 import { Bus, serveRpc } from '@vmcp/messaging';
+import { EventInterestKv } from './event-interest.kv.js';
 import { WebhooksService } from './webhooks.service.js';
 
 @Controller()
 export class WebhooksController {
   constructor(
     private readonly webhooks: WebhooksService,
+    private readonly interest: EventInterestKv,
     private readonly bus: Bus,
   ) {}
 
@@ -20,7 +22,11 @@ export class WebhooksController {
 
   @MessagePattern(webhooks.putWebhook.subject)
   put(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
-    return serveRpc(webhooks.putWebhook, data, ctx, (req) => this.changed(req.tenant_id, this.webhooks.put(req.tenant_id, req.url, req.events)));
+    return serveRpc(webhooks.putWebhook, data, ctx, async (req) => {
+      // Marked first (no events given: all, `*`): once the webhook is stored, its tool-call events are published.
+      await this.interest.markFor(req.tenant_id, req.events ?? ['*']);
+      return this.changed(req.tenant_id, this.webhooks.put(req.tenant_id, req.url, req.events));
+    });
   }
 
   @MessagePattern(webhooks.getWebhook.subject)
