@@ -94,6 +94,12 @@ function drive(clients: ReadonlyMap<string, Client>, log: CallRecord[]) {
       } catch (err) {
         const e = err as { code?: number; message: string; data?: { code?: string } };
         call.error = { rpc: e.code, code: e.data?.code, message: e.message };
+        // An HTTP 503 (the session store unreachable: nothing was done, retry) carries its JSON-RPC error in the body.
+        const answered = e.code === 503 ? /Error POSTing to endpoint: (\{.*\})$/s.exec(e.message)?.[1] : undefined;
+        if (answered) {
+          const body = JSON.parse(answered) as { error?: { code?: number; message?: string; data?: { code?: string } } };
+          call.error = { rpc: body.error?.code, code: body.error?.data?.code, message: body.error?.message ?? e.message };
+        }
       }
       call.answeredAt = lastAnswer = Date.now();
     }

@@ -113,8 +113,8 @@ export class McpController implements OnApplicationShutdown {
     } catch (err) {
       if (res.headersSent) return;
       if (isVmcpError(err) && err.code === 'UNAVAILABLE') {
-        // The session store (NATS) cannot be reached: the client may retry.
-        res.status(503).set('Retry-After', '1').json(jsonRpcError(-32603, err.message, idOf(body)));
+        // The session store (NATS) cannot be reached: nothing was done, the client may retry.
+        res.status(503).set('Retry-After', '1').json(jsonRpcError(-32603, err.message, idOf(body), { code: err.code }));
         return;
       }
       this.logger.error({ err: (err as Error).message.slice(0, 300) }, 'MCP request failed');
@@ -380,8 +380,8 @@ function sessionNotFound(id: RpcId): Response {
   return Response.json(jsonRpcError(-32001, 'Session not found', id), { status: 404 });
 }
 
-function jsonRpcError(code: number, message: string, id: RpcId = null) {
-  return { jsonrpc: '2.0', error: { code, message }, id };
+function jsonRpcError(code: number, message: string, id: RpcId = null, data?: Record<string, unknown>) {
+  return { jsonrpc: '2.0', error: { code, message, ...(data ? { data } : {}) }, id };
 }
 
 function headerOf(req: ExpressRequest, name: string): string | null {
