@@ -5,6 +5,7 @@
 //   node bench/cpu-per-call.bench.mjs          (BENCH_CALLS=3000 for more calls)
 import { readFileSync } from 'node:fs';
 import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
+import { busApi } from '@vmcp/contracts';
 import { startNatsServer, startStack } from '@vmcp/testing';
 import { benchTenant, connect, disconnect, startUpstreamProcess } from './echo-bench.mjs';
 
@@ -44,11 +45,14 @@ async function perCall(url, token, pids) {
 async function readToolCallEvents(natsUrl, apiKey) {
   const nc = await natsConnect({ servers: natsUrl });
   const h = natsHeaders();
-  h.set('Vmcp-Api-Key', apiKey);
+  h.set(busApi.API_KEY_HEADER, apiKey);
   try {
-    for (const [op, body] of [['events.pull', { consumer: 'bench', types: ['tool_call.finished'], wait_ms: 0 }], ['events.delete_consumer', { consumer: 'bench' }]]) {
-      const reply = (await nc.request(`vmcp.api.v1.${op}`, JSON.stringify(body), { headers: h, timeout: 5000 })).json();
-      if (reply.error) throw new Error(`${op}: ${reply.error.code}`);
+    for (const [rpc, body] of [
+      [busApi.pullEvents, { consumer: 'bench', types: ['tool_call.finished'], wait_ms: 0 }],
+      [busApi.deleteEventConsumer, { consumer: 'bench' }],
+    ]) {
+      const reply = (await nc.request(rpc.subject, JSON.stringify(body), { headers: h, timeout: 5000 })).json();
+      if (reply.error) throw new Error(`${rpc.subject}: ${reply.error.code}`);
     }
   } finally {
     await nc.close();

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { events, newId, type AuditEvent, type VmcpEvent } from '@vmcp/contracts';
-import { Bus, markToolCallInterest, openEventInterest, publishAuditEvent, verifyAuditChain } from '@vmcp/messaging';
+import { Bus, EVENT_INTEREST_WRITERS, markToolCallInterest, markWriterReady, openEventInterest, publishAuditEvent, verifyAuditChain } from '@vmcp/messaging';
 import { databaseEnv, startInProcessService, startNatsServer, uniqueName, waitFor, type InProcessService, type NatsServerHandle } from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditModule } from '../src/audit.module.js';
@@ -76,7 +76,10 @@ describe('tool call events from the audit service', () => {
 
   /** The tenant reads its tool-call events (a webhook or cursor took them), and the writer knows it. */
   const reading = async (tenant: string) => {
-    await markToolCallInterest(await openEventInterest(client, interestBucket), tenant);
+    const kv = await openEventInterest(client, interestBucket);
+    await markToolCallInterest(kv, tenant);
+    // Policy and the edge, here absent, have each marked all their tenants.
+    for (const w of EVENT_INTEREST_WRITERS) await markWriterReady(kv, w);
     const writer = service.app.get(AuditWriterService);
     // Live view (a tenant nobody marked is not announced), and this tenant in it.
     await waitFor(() => writer.announces(tenant) && !writer.announces(newId('ten')), { what: 'the writer to see the mark' });

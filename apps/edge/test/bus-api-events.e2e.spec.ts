@@ -10,6 +10,7 @@ import {
   startStack,
   startUpstreamMcpServer,
   waitFor,
+  waitForToolCallEventFilter,
   type ApiClient,
   type NatsServerHandle,
   type Stack,
@@ -144,6 +145,8 @@ describe('the event feed over the bus API', () => {
   });
 
   it('keeps no tool-call events of a tenant before its first subscription to them, and every one after it', async () => {
+    // (Until its view of who reads them is complete, the audit service publishes them for everyone.)
+    await waitForToolCallEventFilter(stack);
     const backend = await connectAs('internal', 'initech-backend');
     const before = await execute('initech', 'echo', 'before-any-cursor');
     expect(before.status).toBe(200);

@@ -27,6 +27,7 @@ import { connectAgent, connectStatus, textOf } from './mcp-client.js';
 const AUDIT = 'AUDIT';
 const EVENTS = 'VMCP_EVENTS';
 const REVOCATIONS = 'vmcp_revocations';
+const INTEREST = 'vmcp_event_interest';
 const SESSIONS = 'vmcp_sessions';
 const SERVICES = ['edge', 'policy', 'vault', 'executor', 'audit'] as const;
 
@@ -160,6 +161,25 @@ describe('least privilege on the bus', () => {
     }
     // The revocation stands.
     expect(await connectStatus(url, token)).toBe(401);
+  });
+
+  it('lets policy and the edge mark tenants in the event-interest bucket, each only its own ready key, and no one delete it', async () => {
+    const mark = `tool_calls.${newId('ten')}`;
+    for (const service of SERVICES) {
+      const { nc, jsm } = await jsAs(service);
+      const kv = await new Kvm(nc).open(INTEREST);
+      if (service === 'policy' || service === 'edge') {
+        expect(await kv.put(mark, new Date().toISOString())).toBeGreaterThan(0);
+        const other = service === 'policy' ? 'ready.edge' : 'ready.policy';
+        expect(await permissionRefusal(() => kv.put(other, 'x')), service).toBe(`publish $KV.${INTEREST}.${other}`);
+      } else {
+        // The audit service only reads the marks; the executor and the vault have nothing to do with them.
+        expect(await permissionRefusal(() => kv.put(mark, 'x')), service).toBe(`publish $KV.${INTEREST}.${mark}`);
+      }
+      expect(await permissionRefusal(() => kv.put('elsewhere', 'x')), service).toBe(`publish $KV.${INTEREST}.elsewhere`);
+      expect(await permissionRefusal(() => kv.destroy()), service).toBe(`publish $JS.API.STREAM.DELETE.KV_${INTEREST}`);
+      expect(await permissionRefusal(() => jsm.streams.purge(`KV_${INTEREST}`)), service).toBe(`publish $JS.API.STREAM.PURGE.KV_${INTEREST}`);
+    }
   });
 
   it("keeps the edge's MCP sessions from every other service", async () => {

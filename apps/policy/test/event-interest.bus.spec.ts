@@ -2,13 +2,13 @@ import 'reflect-metadata';
 import { Kvm, type KV } from '@nats-io/kv';
 import { policy, webhooks } from '@vmcp/contracts';
 import { Bus } from '@vmcp/messaging';
-import { databaseEnv, startInProcessService, startNatsServer, uniqueName, type InProcessService, type NatsServerHandle } from '@vmcp/testing';
+import { databaseEnv, startInProcessService, startNatsServer, uniqueName, waitFor, type InProcessService, type NatsServerHandle } from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicyModule } from '../src/policy.module.js';
 
 // Policy marks a tenant as reading its tool-call events (the event-interest bucket the audit
-// service watches) before storing a webhook that takes them, and at start for every stored
-// webhook that takes them (set before the bucket existed).
+// service watches) before storing a webhook that takes them, and after start (then every few
+// minutes) for every stored webhook that takes them, then puts its ready key.
 
 describe('policy and tool-call event interest', () => {
   let nats: NatsServerHandle;
@@ -61,6 +61,8 @@ describe('policy and tool-call event interest', () => {
     env.VMCP_EVENT_INTEREST_BUCKET = uniqueName('interest_');
     service = await start();
     kv = await new Kvm(client.connection).open(env.VMCP_EVENT_INTEREST_BUCKET!);
+    // Marked in the background after start; then policy says it is done.
+    await waitFor(async () => (await kv.get('ready.policy').catch(() => null))?.operation === 'PUT', { what: "policy's ready key" });
     expect(await marked(old)).toBe(true);
     expect(await marked(quiet)).toBe(false);
   });

@@ -1,4 +1,4 @@
-import type { KV } from '@nats-io/kv';
+import { Kvm, type KV } from '@nats-io/kv';
 import type { Bus } from './bus.js';
 import { ensureBucket } from './streams.js';
 
@@ -10,9 +10,18 @@ import { ensureBucket } from './streams.js';
  * taking them (the edge marks it). A mark is kept for good: events flow from the first
  * subscription on, whatever comes and goes after it.
  *
- * Keys: `tool_calls.<tenant_id>`, the value the time of the latest mark.
+ * Keys: `tool_calls.<tenant_id>` (the value is the time of the latest mark), and one
+ * `ready.<writer>` per writer (policy, edge), put after that writer has marked every tenant
+ * its own records say reads them (at its start, and again every few minutes). The marks
+ * are trusted only while every writer's ready key is there: a bucket that is new, or lost
+ * and made again by one mark, holds only some of them.
  */
 const TOOL_CALLS_PREFIX = 'tool_calls.';
+const READY_PREFIX = 'ready.';
+export const EVENT_INTEREST_WRITERS = ['policy', 'edge'] as const;
+export type EventInterestWriter = (typeof EVENT_INTEREST_WRITERS)[number];
+/** How often each writer marks its tenants again and renews its ready key. */
+export const EVENT_INTEREST_REMARK_MS = 10 * 60 * 1000;
 
 const TOOL_CALL_EVENT_PREFIX = 'tool_call.';
 
@@ -21,7 +30,7 @@ export function takesToolCallEvents(types: readonly string[] | undefined): boole
   return !types || types.length === 0 || types.some((t) => t === '*' || t.startsWith(TOOL_CALL_EVENT_PREFIX));
 }
 
-/** Opens (making it when missing) the bucket; no TTL, one value per key. */
+/** Opens (making it when missing) the bucket, for its writers; no TTL, one value per key. */
 export function openEventInterest(bus: Bus, bucket: string): Promise<KV> {
   return ensureBucket(bus, bucket, { history: 1, ttl: 0 });
 }
@@ -31,25 +40,43 @@ export async function markToolCallInterest(kv: KV, tenantId: string): Promise<vo
   await kv.put(`${TOOL_CALLS_PREFIX}${tenantId}`, new Date().toISOString());
 }
 
+/** Says the writer has marked every tenant it knows of (after its start-up or periodic pass). */
+export async function markWriterReady(kv: KV, writer: EventInterestWriter): Promise<void> {
+  await kv.put(`${READY_PREFIX}${writer}`, new Date().toISOString());
+}
+
+interface Timing {
+  /** Wait before watching again after the watch ended or could not start. */
+  readonly retryMs: number;
+  /** How often the bucket is looked up to tell a watch that went stale. */
+  readonly checkMs: number;
+}
+
 /**
  * The audit service's view of the marks: a watch of the bucket, so a new mark is seen within
- * milliseconds. Until the watch has loaded the marks, and whenever it is down, every tenant
- * counts as interested: an event too many costs a little, one too few is lost for good.
- * A watch outlives a deleted bucket or a lost connection without a word, so the bucket is
- * looked up every `checkMs`: a failed look-up starts the watch again from a fresh load.
+ * milliseconds. Until the watch has loaded the marks and every writer's ready key, and
+ * whenever the bucket cannot be read, every tenant counts as interested: an event too many
+ * costs a little, one too few is lost for good. The audit service never makes the bucket.
+ *
+ * A watch outlives a deleted bucket or a lost consumer without a word, so the bucket is
+ * looked up every `checkMs`: the watch starts again (from a fresh load) when the look-up
+ * fails, when the bucket is another one than the watch began on, or when the bucket holds
+ * writes the watch has not delivered on two look-ups in a row.
  */
 export class ToolCallInterest {
   private readonly tenants = new Set<string>();
-  private live = false;
+  private readonly ready = new Set<string>();
+  private loaded = false;
   private stopped = false;
+  private down = false;
   private watch?: { stop(): void };
   private loop?: Promise<void>;
 
   constructor(
     private readonly bus: Bus,
     private readonly bucket: string,
-    private readonly onError: (err: Error) => void = () => undefined,
-    private readonly timing: { readonly retryMs: number; readonly checkMs: number } = { retryMs: 250, checkMs: 5000 },
+    private readonly log: { down(err: Error): void; up(): void } = { down: () => undefined, up: () => undefined },
+    private readonly timing: Timing = { retryMs: 1000, checkMs: 5000 },
   ) {}
 
   start(): void {
@@ -58,40 +85,72 @@ export class ToolCallInterest {
 
   /** Whether the tenant's tool-call events are published. */
   wants(tenantId: string): boolean {
-    return !this.live || this.tenants.has(tenantId);
+    return !this.isLive() || this.tenants.has(tenantId);
   }
 
-  /** The marks are loaded and the watch is up: `wants` answers from them. */
+  /** The marks are loaded, complete (every writer ready) and watched: `wants` answers from them. */
   isLive(): boolean {
-    return this.live;
+    return this.loaded && EVENT_INTEREST_WRITERS.every((w) => this.ready.has(w));
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        const kv = await openEventInterest(this.bus, this.bucket);
-        const watch = await kv.watch({ key: `${TOOL_CALLS_PREFIX}>` });
-        this.watch = watch;
-        this.tenants.clear();
-        const check = setInterval(() => void kv.status().catch(() => watch.stop()), this.timing.checkMs);
-        try {
-          // An empty bucket has no last value to signal the end of the initial load.
-          if ((await kv.status()).values === 0) this.live = true;
-          for await (const entry of watch) {
-            const tenantId = entry.key.slice(TOOL_CALLS_PREFIX.length);
-            if (entry.operation === 'PUT') this.tenants.add(tenantId);
-            else this.tenants.delete(tenantId);
-            if (entry.delta === 0 || entry.isUpdate) this.live = true;
-          }
-        } finally {
-          clearInterval(check);
-        }
+        await this.watchOnce();
+        if (!this.stopped) throw new Error('watch ended');
       } catch (err) {
-        if (!this.stopped) this.onError(err as Error);
+        if (!this.stopped && !this.down) {
+          this.down = true;
+          this.log.down(err as Error);
+        }
       }
-      // The watch ended (the bucket went away, NATS is unreachable): interested until it is back.
-      this.live = false;
+      this.loaded = false;
       if (!this.stopped) await new Promise((r) => setTimeout(r, this.timing.retryMs));
+    }
+  }
+
+  /** One watch, from a fresh load until it ends or goes stale. */
+  private async watchOnce(): Promise<void> {
+    const kv = await new Kvm(this.bus.connection).open(this.bucket);
+    const first = await kv.status();
+    const created = first.streamInfo.created;
+    const watch = await kv.watch({ key: '>' });
+    this.watch = watch;
+    if (this.stopped) {
+      watch.stop();
+      return;
+    }
+    this.tenants.clear();
+    this.ready.clear();
+    let seen = 0;
+    let behind = 0;
+    const check = setInterval(() => {
+      kv.status().then(
+        (s) => {
+          behind = s.streamInfo.state.last_seq > seen ? behind + 1 : 0;
+          if (s.streamInfo.created !== created || behind >= 2) watch.stop();
+        },
+        () => watch.stop(),
+      );
+    }, this.timing.checkMs);
+    try {
+      // An empty bucket has no last value to signal the end of the initial load.
+      if (first.values === 0) this.loaded = true;
+      for await (const entry of watch) {
+        seen = Math.max(seen, entry.revision);
+        const set = entry.key.startsWith(READY_PREFIX) ? this.ready : this.tenants;
+        const name = entry.key.slice(entry.key.indexOf('.') + 1);
+        if (entry.operation === 'PUT') set.add(name);
+        else set.delete(name);
+        if (entry.delta === 0 || entry.isUpdate) this.loaded = true;
+        if (this.down && this.isLive()) {
+          this.down = false;
+          this.log.up();
+        }
+      }
+    } finally {
+      clearInterval(check);
+      watch.stop();
     }
   }
 

@@ -216,6 +216,7 @@ export class AuditMetrics {
   private readonly batchDuration: Histogram;
   private readonly pending: ObservableGauge;
   private readonly ackPending: ObservableGauge;
+  private readonly eventsFiltered: ObservableGauge;
 
   constructor(meter: Meter) {
     this.written = meter.createCounter('vmcp_audit_events_written_total', { description: 'Audit events stored (or found already stored, on redelivery) and acknowledged' });
@@ -224,6 +225,16 @@ export class AuditMetrics {
     this.batchDuration = seconds(meter, 'vmcp_audit_write_duration_seconds', 'Time to store one batch (one transaction)');
     this.pending = meter.createObservableGauge('vmcp_audit_consumer_pending_messages', { description: 'Audit events in the stream not yet delivered to the writer (lag)' });
     this.ackPending = meter.createObservableGauge('vmcp_audit_consumer_ack_pending_messages', { description: 'Audit events delivered to the writer and not yet acknowledged' });
+    this.eventsFiltered = meter.createObservableGauge('vmcp_audit_tool_call_events_filtered', {
+      description: '1 while tool-call events are published only for the tenants that read them; 0 while the event-interest bucket cannot be read and they are published for every tenant',
+    });
+  }
+
+  /** Reports at each scrape whether tool-call events are published for reading tenants only. Returns the unsubscribe. */
+  observeEventFilter(filtered: () => boolean): () => void {
+    const callback = (r: ObservableResult) => r.observe(filtered() ? 1 : 0);
+    this.eventsFiltered.addCallback(callback);
+    return () => this.eventsFiltered.removeCallback(callback);
   }
 
   batchWritten(events: number, durationSeconds: number): void {

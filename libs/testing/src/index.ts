@@ -9,7 +9,7 @@ export { databaseEnv, dropTestSchemas, TEST_DATABASE_URL, DATABASE_KINDS } from 
 export type { DatabaseKind, TestDatabase } from './databases.js';
 export { api } from './api-client.js';
 export type { ApiClient, ApiResponse } from './api-client.js';
-export { startStack, SERVICES } from './stack.js';
+export { startStack, SERVICES, waitForToolCallEventFilter } from './stack.js';
 export type { Stack, StackOptions, Service, EdgeReplica, Replica } from './stack.js';
 export { startUpstreamMcpServer } from './upstream-mcp-server.js';
 export type { UpstreamMcpServer, UpstreamCall, UpstreamRequest, UpstreamOptions } from './upstream-mcp-server.js';

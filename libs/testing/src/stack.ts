@@ -8,6 +8,7 @@ import { importJWK, SignJWT, type JWK } from 'jose';
 import pg from 'pg';
 import { databaseEnv, TEST_DATABASE_URL, type DatabaseKind } from './databases.js';
 import { freePort, uniqueName, waitFor } from './ports.js';
+import { parsePrometheusText } from './prometheus-text.js';
 
 export const SERVICES = ['policy', 'vault', 'executor', 'audit', 'edge'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -272,4 +273,19 @@ async function readPolicySigningKey(kind: DatabaseKind, dataDir: string, schemaP
     }
   }
   return { key: JSON.parse(jwk) as JWK, tenantId };
+}
+
+/**
+ * Waits until the stack's audit service publishes tool-call events only for the tenants that
+ * read them (its view of the event-interest bucket is complete), as it does once policy and
+ * the edge have marked their tenants after starting; until then it publishes them for all.
+ */
+export async function waitForToolCallEventFilter(stack: Stack, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const res = await fetch(`${stack.healthUrl('audit')}/metrics`);
+      return res.ok && parsePrometheusText(await res.text()).sum('vmcp_audit_tool_call_events_filtered') === 1;
+    },
+    { timeoutMs, what: 'the audit service to filter tool-call events by interest' },
+  );
 }

@@ -8,6 +8,7 @@ import {
   startStack,
   startUpstreamMcpServer,
   waitFor,
+  waitForToolCallEventFilter,
   type NatsServerHandle,
   type Stack,
   type UpstreamMcpServer,
@@ -51,6 +52,8 @@ describe('@vmcp/sdk over NATS against the real edge', () => {
     nats = await startNatsServer({ configFile: NATS_PERMISSIONS_FILE, env: creds.serverEnv });
     upstream = await startUpstreamMcpServer();
     stack = await startStack({ natsUrl: nats.url, database: 'sqlite', natsUsers: creds.users });
+    // Until it knows who reads them, the audit service publishes every tool-call event.
+    await waitForToolCallEventFilter(stack);
     const internal = creds.users.internal;
     expect(internal, 'natsUsers() has the internal user of the bus API').toBeDefined();
     nc = await connect({ servers: nats.url, name: 'sdk-nats-e2e', user: internal!.user, pass: internal!.password, inboxPrefix: internal!.inboxPrefix });

@@ -81,6 +81,7 @@ export class AuditWriterService implements OnApplicationShutdown {
   private streamReady = false;
   private eventsStreamReady = false;
   private readonly interest: ToolCallInterest;
+  private stopObservingFilter?: () => void;
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
@@ -88,9 +89,10 @@ export class AuditWriterService implements OnApplicationShutdown {
     private readonly ds: DataSource,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {
-    this.interest = new ToolCallInterest(bus, config.eventInterestBucket, (err) =>
-      logger.warn({ err: err.message.slice(0, 300) }, 'event interest not available; publishing every tool call event until it is'),
-    );
+    this.interest = new ToolCallInterest(bus, config.eventInterestBucket, {
+      down: (err) => logger.warn({ err: err.message.slice(0, 300) }, 'event interest not readable; publishing every tool call event until it is'),
+      up: () => logger.info('event interest readable again; publishing tool call events of the tenants that read them'),
+    });
   }
 
   isStreamReady(): boolean {
@@ -104,6 +106,7 @@ export class AuditWriterService implements OnApplicationShutdown {
 
   async start(): Promise<void> {
     this.interest.start();
+    this.stopObservingFilter = metrics().audit.observeEventFilter(() => this.interest.isLive());
     await this.ensureConsumer();
     void this.run();
   }
@@ -283,6 +286,7 @@ export class AuditWriterService implements OnApplicationShutdown {
     this.stopped = true;
     await this.messages?.close().catch(() => undefined);
     await Promise.all(this.lanes.map((lane) => this.flush(lane)));
+    this.stopObservingFilter?.();
     await this.interest.close();
   }
 }

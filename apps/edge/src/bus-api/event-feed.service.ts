@@ -1,10 +1,10 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstreamManager, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
 import { busApi, events, TenantId, VmcpError, type RpcReply, type RpcRequestParsed } from '@vmcp/contracts';
-import { Bus, markToolCallInterest, openEventInterest, takesToolCallEvents } from '@vmcp/messaging';
+import { Bus, EVENT_INTEREST_REMARK_MS, markToolCallInterest, markWriterReady, openEventInterest, takesToolCallEvents } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 
@@ -29,8 +29,8 @@ const CURSOR_PREFIX = 'feed_';
 /** Extra time to wait for JetStream's end-of-batch status after a pull request's own expiry. */
 const PULL_GRACE_MS = 1000;
 const ms = (n: number) => n * 1_000_000;
-/** A replica marks a reading tenant again after this long (the mark is idempotent; a lost bucket gets it back). */
-const REMARK_AFTER_MS = 10 * 60 * 1000;
+/** After a failed pass over the cursors' tenants, the next one comes this much sooner. */
+const REMARK_RETRY_MS = 5000;
 
 /** The cursor a pull request hit is gone (deleted meanwhile, or expired as inactive). */
 class CursorGone extends Error {}
@@ -55,14 +55,15 @@ interface AckSubject {
  * cursor on the events stream, so a forged or foreign ack id acknowledges nothing.
  */
 @Injectable()
-export class EventFeedService {
+export class EventFeedService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly redeliverAfterMs: number;
   private readonly maxCursors: number;
   private readonly inactiveAfterMs: number;
   private jsm?: Promise<JetStreamManager>;
   private interest?: Promise<KV>;
-  /** When this replica marked each tenant as reading its tool-call events; marked again after a while (a lost bucket heals). */
-  private readonly marked = new Map<string, number>();
+  private remarkTimer?: NodeJS.Timeout;
+  private remarkFailing = false;
+  private stopped = false;
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
@@ -155,13 +156,14 @@ export class EventFeedService {
 
   /** The tenant's cursor, made on first use; its filter must be the one asked for. */
   private async ensureCursor(tenantId: string, req: RpcRequestParsed<typeof busApi.pullEvents>): Promise<{ name: string; ackWaitMs: number }> {
-    await this.markInterest(tenantId, req.types);
     const name = cursorName(tenantId, req.consumer);
     const filters = filterSubjects(tenantId, req.types);
     const jsm = await this.manager();
     let info = await this.info(jsm, name, req.consumer);
     if (!info) {
       await this.checkCursorLimit(tenantId);
+      // Marked before the cursor exists, so it misses no tool-call event of a call after it.
+      if (takesToolCallEvents(req.types)) await this.markInterest(tenantId);
       const config: Partial<ConsumerConfig> = {
         durable_name: name,
         ack_policy: AckPolicy.Explicit,
@@ -197,20 +199,52 @@ export class EventFeedService {
 
   /**
    * The audit service publishes tool-call events only for tenants marked as reading them
-   * (libs/messaging event-interest.ts): a cursor taking them marks its tenant before it is
-   * made, and its pulls mark it again every so often on each replica (a cursor older than
-   * the bucket, a bucket lost and made again).
+   * (libs/messaging event-interest.ts): a new cursor taking them marks its tenant, and every
+   * replica marks again, at its start and every few minutes, the tenant of every cursor there
+   * is (cursors older than the bucket, a bucket lost and made again), then says it is ready.
    */
-  private async markInterest(tenantId: string, types: readonly string[] | undefined): Promise<void> {
-    if ((this.marked.get(tenantId) ?? -Infinity) > Date.now() - REMARK_AFTER_MS || !takesToolCallEvents(types)) return;
+  private async markInterest(tenantId: string): Promise<void> {
     try {
-      this.interest ??= openEventInterest(this.bus, this.config.eventInterestBucket);
-      await markToolCallInterest(await this.interest, tenantId);
+      await markToolCallInterest(await this.interestBucket(), tenantId);
     } catch (err) {
       this.interest = undefined;
       throw new VmcpError('UNAVAILABLE', `event feed unavailable: ${(err as Error).message.slice(0, 200)}`);
     }
-    this.marked.set(tenantId, Date.now());
+  }
+
+  private interestBucket(): Promise<KV> {
+    this.interest ??= openEventInterest(this.bus, this.config.eventInterestBucket);
+    return this.interest;
+  }
+
+  onApplicationBootstrap(): void {
+    this.remarkAll();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.remarkTimer);
+  }
+
+  /** Marks the tenant of every cursor, then this writer ready; again after a while, sooner after a failure. */
+  private remarkAll(): void {
+    void (async () => {
+      let nextMs = EVENT_INTEREST_REMARK_MS;
+      try {
+        const tenants = new Set((await this.cursorNames()).map(tenantOfCursor).filter((t): t is string => t !== undefined));
+        const kv = await this.interestBucket();
+        for (const tenant of tenants) await markToolCallInterest(kv, tenant);
+        await markWriterReady(kv, 'edge');
+        if (this.remarkFailing) this.logger.info({ tenants: tenants.size }, 'event cursor tenants marked again');
+        this.remarkFailing = false;
+      } catch (err) {
+        this.interest = undefined;
+        nextMs = REMARK_RETRY_MS;
+        if (!this.remarkFailing) this.logger.warn({ err: (err as Error).message.slice(0, 300) }, 'event cursor tenants not marked yet; retrying');
+        this.remarkFailing = true;
+      }
+      if (!this.stopped) this.remarkTimer = setTimeout(() => this.remarkAll(), nextMs).unref();
+    })();
   }
 
   private async info(jsm: JetStreamManager, name: string, cursor: string): Promise<ConsumerInfo | undefined> {
@@ -222,27 +256,33 @@ export class EventFeedService {
     }
   }
 
-  /** Counts the tenant's cursors by name (JetStream lists names only stream-wide, a page at a time). */
+  /** Counts the tenant's cursors by name. */
   private async checkCursorLimit(tenantId: string): Promise<void> {
     const prefix = `${CURSOR_PREFIX}${tenantId}_`;
-    let count = 0;
-    for (let offset = 0; ; ) {
-      let page: { total?: number; consumers?: string[] | null; error?: { description?: string } };
-      try {
-        const reply = await this.bus.connection.request(`$JS.API.CONSUMER.NAMES.${this.stream}`, JSON.stringify({ offset }), { timeout: this.config.busTimeoutMs });
-        page = reply.json();
-      } catch (err) {
-        throw new VmcpError('UNAVAILABLE', `event feed unavailable: ${(err as Error).message.slice(0, 200)}`);
-      }
-      if (page.error) throw new VmcpError('UNAVAILABLE', `event feed unavailable: ${String(page.error.description).slice(0, 200)}`);
-      const names = page.consumers ?? [];
-      count += names.filter((n) => n.startsWith(prefix)).length;
-      offset += names.length;
-      if (!names.length || offset >= (page.total ?? 0)) break;
+    let names: string[];
+    try {
+      names = await this.cursorNames();
+    } catch (err) {
+      throw new VmcpError('UNAVAILABLE', `event feed unavailable: ${(err as Error).message.slice(0, 200)}`);
     }
+    const count = names.filter((n) => n.startsWith(prefix)).length;
     // Two first pulls at once on two replicas may both pass: the cap is a guard, not an exact quota.
     if (count >= this.maxCursors) {
       throw new VmcpError('RESOURCE_EXHAUSTED', `a tenant has at most ${this.maxCursors} event cursors; delete one (events.delete_consumer) first`);
+    }
+  }
+
+  /** Every consumer name of the events stream (JetStream lists names only stream-wide, a page at a time). */
+  private async cursorNames(): Promise<string[]> {
+    const all: string[] = [];
+    for (let offset = 0; ; ) {
+      const reply = await this.bus.connection.request(`$JS.API.CONSUMER.NAMES.${this.stream}`, JSON.stringify({ offset }), { timeout: this.config.busTimeoutMs });
+      const page = reply.json<{ total?: number; consumers?: string[] | null; error?: { description?: string } }>();
+      if (page.error) throw new Error(String(page.error.description));
+      const names = page.consumers ?? [];
+      all.push(...names);
+      offset += names.length;
+      if (!names.length || offset >= (page.total ?? 0)) return all;
     }
   }
 
@@ -327,6 +367,13 @@ export class EventFeedService {
 }
 
 /** The JetStream name of a tenant's cursor. */
+/** The tenant of a cursor's JetStream name `feed_<tenant>_<cursor>` (tenant ids are `ten_` + letters and digits); undefined for other consumers. */
+export function tenantOfCursor(name: string): string | undefined {
+  if (!name.startsWith(CURSOR_PREFIX)) return undefined;
+  const tenant = name.slice(CURSOR_PREFIX.length).split('_', 2).join('_');
+  return TenantId.safeParse(tenant).success ? tenant : undefined;
+}
+
 export function cursorName(tenantId: string, cursor: string): string {
   // Both come checked from the responder (principal, request schema); checked again because
   // the name is all that keeps one tenant's cursor from another's.

@@ -20,7 +20,6 @@ describe('EventInterestKv', () => {
   it('marks a tenant whose webhook takes tool-call events, and no other', async () => {
     put.mockResolvedValue(1);
     const kv = interest();
-    await kv.onModuleInit();
     await kv.markFor('ten_a', ['*']);
     await kv.markFor('ten_b', ['connected_account.status_changed']);
     expect(put.mock.calls.map(([key]) => key)).toEqual(['tool_calls.ten_a']);
@@ -29,7 +28,6 @@ describe('EventInterestKv', () => {
   it('tries a reopened bucket once, then refuses with UNAVAILABLE (so the webhook is not stored)', async () => {
     put.mockRejectedValue(new Error('no responders'));
     const kv = interest();
-    await kv.onModuleInit();
     await expect(kv.markFor('ten_a', ['tool_call.finished'])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(put).toHaveBeenCalledTimes(2);
     expect(logger.warn).toHaveBeenCalledOnce();

@@ -1,22 +1,30 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { KV } from '@nats-io/kv';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
 import { VmcpError } from '@vmcp/contracts';
-import { Bus, markToolCallInterest, openEventInterest, takesToolCallEvents } from '@vmcp/messaging';
+import { Bus, EVENT_INTEREST_REMARK_MS, markToolCallInterest, markWriterReady, openEventInterest, takesToolCallEvents } from '@vmcp/messaging';
 import { DataSource } from '@vmcp/persistence';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 import { WebhookEntity } from './webhook.entity.js';
 
+/** After a failed pass over the stored webhooks, the next one comes this much sooner. */
+const REMARK_RETRY_MS = 5000;
+
 /**
  * Policy's side of the event-interest bucket (libs/messaging event-interest.ts): a tenant
  * whose webhook takes tool-call events is marked before the webhook is stored, so the audit
- * service publishes them by the time the first one could be delivered. At start, every
- * stored webhook that takes them is marked too (webhooks set before the bucket existed).
+ * service publishes them by the time the first one could be delivered. At start, and every
+ * few minutes, every stored webhook that takes them is marked again (webhooks set before the
+ * bucket existed, a bucket lost and made again), then policy says it is ready. That pass
+ * never stops policy: until it succeeds the audit service publishes every tool-call event.
  */
 @Injectable()
-export class EventInterestKv implements OnModuleInit, OnApplicationBootstrap {
-  private kv?: KV;
+export class EventInterestKv implements OnApplicationBootstrap, OnApplicationShutdown {
+  private kv?: Promise<KV>;
+  private timer?: NodeJS.Timeout;
+  private failing = false;
+  private stopped = false;
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
@@ -25,19 +33,13 @@ export class EventInterestKv implements OnModuleInit, OnApplicationBootstrap {
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    this.kv = await openEventInterest(this.bus, this.config.eventInterestBucket);
+  onApplicationBootstrap(): void {
+    this.remarkAll();
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    const hooks = await this.ds.getRepository(WebhookEntity).find({ select: { tenant_id: true, events: true } });
-    let marked = 0;
-    for (const hook of hooks) {
-      if (!takesToolCallEvents(hook.events)) continue;
-      await this.mark(hook.tenant_id);
-      marked++;
-    }
-    if (marked) this.logger.info({ tenants: marked }, 'tenants with webhooks taking tool call events marked');
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
   }
 
   /** Marks the tenant when a webhook taking `events` is about to be stored; UNAVAILABLE when the mark cannot be. */
@@ -51,14 +53,48 @@ export class EventInterestKv implements OnModuleInit, OnApplicationBootstrap {
     }
   }
 
-  /** A bucket lost since it was opened (deleted, a NATS store lost) is made again once. */
+  private remarkAll(): void {
+    void (async () => {
+      let nextMs = EVENT_INTEREST_REMARK_MS;
+      try {
+        const hooks = await this.ds.getRepository(WebhookEntity).find({ select: { tenant_id: true, events: true } });
+        const tenants = hooks.filter((h) => takesToolCallEvents(h.events)).map((h) => h.tenant_id);
+        for (const tenant of tenants) await this.mark(tenant);
+        await markWriterReady(await this.bucket(), 'policy');
+        if (this.failing) this.logger.info({ tenants: tenants.length }, 'webhook tenants marked again');
+        this.failing = false;
+      } catch (err) {
+        nextMs = REMARK_RETRY_MS;
+        if (!this.failing) this.logger.warn({ err: (err as Error).message.slice(0, 300) }, 'webhook tenants not marked yet; retrying');
+        this.failing = true;
+      }
+      if (!this.stopped) this.timer = setTimeout(() => this.remarkAll(), nextMs).unref();
+    })();
+  }
+
+  /**
+   * A bucket lost since it was opened (deleted, a NATS store lost) is made again once, and
+   * the whole pass runs again soon after, since the new bucket holds this mark only.
+   */
   private async mark(tenantId: string): Promise<void> {
     try {
-      if (!this.kv) throw new Error('event interest bucket not open');
-      await markToolCallInterest(this.kv, tenantId);
+      await markToolCallInterest(await this.bucket(), tenantId);
     } catch {
-      this.kv = await openEventInterest(this.bus, this.config.eventInterestBucket);
-      await markToolCallInterest(this.kv, tenantId);
+      this.kv = undefined;
+      await markToolCallInterest(await this.bucket(), tenantId);
+      if (!this.stopped) {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.remarkAll(), 0).unref();
+      }
     }
+  }
+
+  private bucket(): Promise<KV> {
+    const opening = (this.kv ??= openEventInterest(this.bus, this.config.eventInterestBucket));
+    // A failed opening is tried again next time.
+    opening.catch(() => {
+      if (this.kv === opening) this.kv = undefined;
+    });
+    return opening;
   }
 }
