@@ -240,4 +240,39 @@ describe('MCP sessions across edge replicas', () => {
     expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['echo', 'whoami']);
     expect(transport.sessionId).toBe(sessionId);
   });
+
+  // Last: it stops NATS for a moment.
+  it('answers 503 with Retry-After and a JSON-RPC UNAVAILABLE while the session store cannot be reached, and answers from it once it is back', async () => {
+    // The test above stopped the stack's own edge.
+    await stack.start('edge');
+    const alice = await mint(supportId, 'alice');
+    target = stack.baseUrl;
+    const { transport } = await agent(supportUrl, alice.token);
+    const sessionId = transport.sessionId!;
+    // A replica that has no copy of this session: it must ask the store, which will not be there.
+    const fresh = await stack.startEdgeReplica();
+    // It has verified a token of this config once (it keeps policy's keys), on no session.
+    target = fresh.url;
+    expect((await post(supportUrl, alice.token, {})).status).toBe(400);
+    await nats.halt();
+    try {
+      target = fresh.url;
+      const res = await post(supportUrl, alice.token, { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(await res.json()).toEqual({ jsonrpc: '2.0', error: { code: -32603, message: 'MCP sessions are unavailable now', data: { code: 'UNAVAILABLE' } }, id: 7 });
+    } finally {
+      await nats.restart();
+    }
+    // The store answers again (this file's sessions idle out after 5 s, so it may be gone by now).
+    const status = await waitFor(
+      async () => {
+        const r = await post(supportUrl, alice.token, { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' });
+        return r.status !== 503 ? r.status : undefined;
+      },
+      { what: 'the session store back', timeoutMs: 20_000 },
+    );
+    expect([200, 404]).toContain(status);
+    await fresh.stop();
+  });
 });

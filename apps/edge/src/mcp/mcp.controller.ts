@@ -267,7 +267,7 @@ export class McpController implements OnApplicationShutdown {
     } catch (err) {
       if (err instanceof InvalidSessionToken) return challenge(err.description);
       const message = isVmcpError(err) ? err.message : 'cannot verify the token now';
-      res.status(503).set('Retry-After', '1').json(jsonRpcError(-32603, message));
+      res.status(503).set('Retry-After', '1').json(jsonRpcError(-32603, message, null, { code: isVmcpError(err) ? err.code : 'UNAVAILABLE' }));
       return undefined;
     }
   }
