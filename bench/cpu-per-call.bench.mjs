@@ -68,6 +68,9 @@ try {
   await readToolCallEvents(nats.url, reader.apiKey);
   const pids = () => ({ client: process.pid, ...stack.pids(), 'nats-server': nats.pid(), upstream: upstream.pid });
   const direct = await perCall(upstream.url, undefined, { client: process.pid, upstream: upstream.pid });
+  // One round of each discarded first: the services' JIT would otherwise favour whichever runs second.
+  await perCall(vmcp.mcpServerUrl, vmcp.token, pids());
+  await perCall(reader.mcpServerUrl, reader.token, pids());
   const through = await perCall(vmcp.mcpServerUrl, vmcp.token, pids());
   const withEvents = await perCall(reader.mcpServerUrl, reader.token, pids());
 
