@@ -1,4 +1,5 @@
 import { Kvm, type KV } from '@nats-io/kv';
+import type { Logger } from '@vmcp/telemetry';
 import type { Bus } from './bus.js';
 import { ensureBucket } from './streams.js';
 
@@ -19,7 +20,7 @@ import { ensureBucket } from './streams.js';
 const TOOL_CALLS_PREFIX = 'tool_calls.';
 const READY_PREFIX = 'ready.';
 export const EVENT_INTEREST_WRITERS = ['policy', 'edge'] as const;
-export type EventInterestWriter = (typeof EVENT_INTEREST_WRITERS)[number];
+export type EventInterestWriterName = (typeof EVENT_INTEREST_WRITERS)[number];
 /** How often each writer marks its tenants again and renews its ready key. */
 export const EVENT_INTEREST_REMARK_MS = 10 * 60 * 1000;
 
@@ -41,8 +42,92 @@ export async function markToolCallInterest(kv: KV, tenantId: string): Promise<vo
 }
 
 /** Says the writer has marked every tenant it knows of (after its start-up or periodic pass). */
-export async function markWriterReady(kv: KV, writer: EventInterestWriter): Promise<void> {
+export async function markWriterReady(kv: KV, writer: EventInterestWriterName): Promise<void> {
   await kv.put(`${READY_PREFIX}${writer}`, new Date().toISOString());
+}
+
+/** After a failed pass over a writer's tenants, the next one comes this much sooner. */
+const REMARK_RETRY_MS = 5000;
+
+/**
+ * One writer's side of the bucket (policy for webhooks, the edge for event cursors): marks a
+ * tenant as it subscribes, and at start and every EVENT_INTEREST_REMARK_MS (sooner after a
+ * failure) marks every tenant its own records say reads them, then renews its ready key. A
+ * pass never throws: until one succeeds the audit service publishes every tool-call event.
+ * A bucket lost since it was opened is made again by the next mark, and a full pass follows
+ * at once, since the new bucket holds that one mark only.
+ */
+export class EventInterestWriter {
+  private kv?: Promise<KV>;
+  private timer?: NodeJS.Timeout;
+  private failing = false;
+  private stopped = false;
+
+  constructor(
+    private readonly name: EventInterestWriterName,
+    private readonly open: () => Promise<KV>,
+    /** Every tenant this writer's own records say reads its tool-call events. */
+    private readonly readers: () => Promise<Iterable<string>>,
+    private readonly logger: Pick<Logger, 'warn' | 'info'>,
+    private readonly retryMs = REMARK_RETRY_MS,
+  ) {}
+
+  start(): void {
+    this.pass();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** Marks the tenant; throws when the mark cannot be stored even in a bucket opened again. */
+  async mark(tenantId: string): Promise<void> {
+    try {
+      await markToolCallInterest(await this.bucket(), tenantId);
+    } catch {
+      this.kv = undefined;
+      await markToolCallInterest(await this.bucket(), tenantId);
+      this.schedule(0);
+    }
+  }
+
+  private pass(): void {
+    void (async () => {
+      let nextMs = EVENT_INTEREST_REMARK_MS;
+      try {
+        let count = 0;
+        for (const tenant of await this.readers()) {
+          await markToolCallInterest(await this.bucket(), tenant);
+          count++;
+        }
+        await markWriterReady(await this.bucket(), this.name);
+        if (this.failing) this.logger.info({ tenants: count }, 'tool call event readers marked again');
+        this.failing = false;
+      } catch (err) {
+        this.kv = undefined;
+        nextMs = this.retryMs;
+        if (!this.failing) this.logger.warn({ err: (err as Error).message.slice(0, 300) }, 'tool call event readers not marked yet; retrying');
+        this.failing = true;
+      }
+      this.schedule(nextMs);
+    })();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.pass(), delayMs).unref();
+  }
+
+  private bucket(): Promise<KV> {
+    const opening = (this.kv ??= this.open());
+    // A failed opening is tried again next time.
+    opening.catch(() => {
+      if (this.kv === opening) this.kv = undefined;
+    });
+    return opening;
+  }
 }
 
 interface Timing {

@@ -9,5 +9,14 @@ export { verifyAuditChain } from './audit-chain.js';
 export { streamExists, consumerInfo, ensureBucket } from './streams.js';
 export { ensureEventsStream, publishEvent, EVENTS_MAX_AGE_MS } from './events-stream.js';
 export { InFlight } from './in-flight.js';
-export { EVENT_INTEREST_REMARK_MS, EVENT_INTEREST_WRITERS, markToolCallInterest, markWriterReady, openEventInterest, takesToolCallEvents, ToolCallInterest } from './event-interest.js';
-export type { EventInterestWriter } from './event-interest.js';
+export {
+  EVENT_INTEREST_REMARK_MS,
+  EVENT_INTEREST_WRITERS,
+  EventInterestWriter,
+  markToolCallInterest,
+  markWriterReady,
+  openEventInterest,
+  takesToolCallEvents,
+  ToolCallInterest,
+} from './event-interest.js';
+export type { EventInterestWriterName } from './event-interest.js';

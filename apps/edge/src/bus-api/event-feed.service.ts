@@ -1,10 +1,9 @@
 import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstreamManager, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
 import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
 import { busApi, events, TenantId, VmcpError, type RpcReply, type RpcRequestParsed } from '@vmcp/contracts';
-import { Bus, EVENT_INTEREST_REMARK_MS, markToolCallInterest, markWriterReady, openEventInterest, takesToolCallEvents } from '@vmcp/messaging';
+import { Bus, EventInterestWriter, openEventInterest, takesToolCallEvents } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 
@@ -29,8 +28,6 @@ const CURSOR_PREFIX = 'feed_';
 /** Extra time to wait for JetStream's end-of-batch status after a pull request's own expiry. */
 const PULL_GRACE_MS = 1000;
 const ms = (n: number) => n * 1_000_000;
-/** After a failed pass over the cursors' tenants, the next one comes this much sooner. */
-const REMARK_RETRY_MS = 5000;
 
 /** The cursor a pull request hit is gone (deleted meanwhile, or expired as inactive). */
 class CursorGone extends Error {}
@@ -60,10 +57,12 @@ export class EventFeedService implements OnApplicationBootstrap, OnApplicationSh
   private readonly maxCursors: number;
   private readonly inactiveAfterMs: number;
   private jsm?: Promise<JetStreamManager>;
-  private interest?: Promise<KV>;
-  private remarkTimer?: NodeJS.Timeout;
-  private remarkFailing = false;
-  private stopped = false;
+  /**
+   * The edge's side of the event-interest bucket: every replica marks again, at start and every
+   * few minutes, the tenant of every cursor there is (cursors older than the bucket, a bucket
+   * lost and made again).
+   */
+  private readonly interest: EventInterestWriter;
 
   constructor(
     @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
@@ -74,6 +73,12 @@ export class EventFeedService implements OnApplicationBootstrap, OnApplicationSh
     this.redeliverAfterMs = options?.redeliverAfterMs ?? DEFAULT_REDELIVER_AFTER_MS;
     this.maxCursors = options?.maxCursorsPerTenant ?? DEFAULT_MAX_CURSORS;
     this.inactiveAfterMs = options?.inactiveAfterMs ?? DEFAULT_INACTIVE_AFTER_MS;
+    this.interest = new EventInterestWriter(
+      'edge',
+      () => openEventInterest(bus, config.eventInterestBucket),
+      async () => new Set((await this.cursorNames()).map(tenantOfCursor).filter((t): t is string => t !== undefined)),
+      logger,
+    );
   }
 
   private get stream(): string {
@@ -197,54 +202,21 @@ export class EventFeedService implements OnApplicationBootstrap, OnApplicationSh
     return { name, ackWaitMs: Math.max(1, Math.round((info.config.ack_wait ?? ms(this.redeliverAfterMs)) / 1_000_000)) };
   }
 
-  /**
-   * The audit service publishes tool-call events only for tenants marked as reading them
-   * (libs/messaging event-interest.ts): a new cursor taking them marks its tenant, and every
-   * replica marks again, at its start and every few minutes, the tenant of every cursor there
-   * is (cursors older than the bucket, a bucket lost and made again), then says it is ready.
-   */
+  /** A new cursor taking tool-call events marks its tenant (libs/messaging event-interest.ts). */
   private async markInterest(tenantId: string): Promise<void> {
     try {
-      await markToolCallInterest(await this.interestBucket(), tenantId);
+      await this.interest.mark(tenantId);
     } catch (err) {
-      this.interest = undefined;
       throw new VmcpError('UNAVAILABLE', `event feed unavailable: ${(err as Error).message.slice(0, 200)}`);
     }
   }
 
-  private interestBucket(): Promise<KV> {
-    this.interest ??= openEventInterest(this.bus, this.config.eventInterestBucket);
-    return this.interest;
-  }
-
   onApplicationBootstrap(): void {
-    this.remarkAll();
+    this.interest.start();
   }
 
   onApplicationShutdown(): void {
-    this.stopped = true;
-    clearTimeout(this.remarkTimer);
-  }
-
-  /** Marks the tenant of every cursor, then this writer ready; again after a while, sooner after a failure. */
-  private remarkAll(): void {
-    void (async () => {
-      let nextMs = EVENT_INTEREST_REMARK_MS;
-      try {
-        const tenants = new Set((await this.cursorNames()).map(tenantOfCursor).filter((t): t is string => t !== undefined));
-        const kv = await this.interestBucket();
-        for (const tenant of tenants) await markToolCallInterest(kv, tenant);
-        await markWriterReady(kv, 'edge');
-        if (this.remarkFailing) this.logger.info({ tenants: tenants.size }, 'event cursor tenants marked again');
-        this.remarkFailing = false;
-      } catch (err) {
-        this.interest = undefined;
-        nextMs = REMARK_RETRY_MS;
-        if (!this.remarkFailing) this.logger.warn({ err: (err as Error).message.slice(0, 300) }, 'event cursor tenants not marked yet; retrying');
-        this.remarkFailing = true;
-      }
-      if (!this.stopped) this.remarkTimer = setTimeout(() => this.remarkAll(), nextMs).unref();
-    })();
+    this.interest.stop();
   }
 
   private async info(jsm: JetStreamManager, name: string, cursor: string): Promise<ConsumerInfo | undefined> {
