@@ -117,9 +117,13 @@ describe.each(DATABASE_KINDS)('audit on %s', (kind) => {
       await publishAuditEvent(client, stream, c.finished);
     }
     await publishAuditEvent(client, stream, call({ execution_id: newId('exe'), started_at: '2026-11-25T10:00:00.000Z', tenant_id: other, identifier: 'pager' }).started);
-    await waitFor(async () => (await client.request(audit.listToolCallLogs, { tenant_id: tenant, identifier: 'pager', status: 'SUCCESS', page_size: 200 })).tool_call_logs.length === 25, {
-      what: '25 rows',
-    });
+    // The other tenant's record goes through another write lane: waited for too, not assumed.
+    await waitFor(
+      async () =>
+        (await client.request(audit.listToolCallLogs, { tenant_id: tenant, identifier: 'pager', status: 'SUCCESS', page_size: 200 })).tool_call_logs.length === 25 &&
+        (await client.request(audit.listToolCallLogs, { tenant_id: other, identifier: 'pager' })).tool_call_logs.length === 1,
+      { what: "25 rows, and the other tenant's one" },
+    );
     const seen: string[] = [];
     let token: string | undefined;
     do {
