@@ -2,7 +2,8 @@
 // the machine, read from /proc (user + system), so it hardly moves with the machine's load
 // as wall-clock figures do. On 2 cores, 2,000 ms of CPU per second is the ceiling, so the sum
 // per call bounds the throughput any concurrency can reach.
-//   node bench/cpu-per-call.bench.mjs          (BENCH_CALLS=3000 for more calls)
+//   node bench/cpu-per-call.bench.mjs          (BENCH_CALLS=3000 for more calls;
+//   BENCH_CONCURRENCY=16 for that many clients at once, where batching spreads some costs)
 import { readFileSync } from 'node:fs';
 import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
 import { busApi } from '@vmcp/contracts';
@@ -10,6 +11,7 @@ import { startNatsServer, startStack } from '@vmcp/testing';
 import { benchTenant, connect, disconnect, startUpstreamProcess } from './echo-bench.mjs';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1);
 const WARMUP_CALLS = 500;
 const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
 
@@ -24,20 +26,24 @@ function cpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
-/** Sequential echo calls; CPU µs per call of each named process. */
+/** CONCURRENCY clients making CALLS echo calls in all; CPU µs per call of each named process. */
 async function perCall(url, token, pids) {
-  const conn = await connect(url, token);
-  const call = (text) => conn.client.callTool({ name: 'echo', arguments: { text } });
+  const conns = await Promise.all(Array.from({ length: CONCURRENCY }, () => connect(url, token)));
+  const call = (conn, text) => conn.client.callTool({ name: 'echo', arguments: { text } });
+  const each = Math.ceil(CALLS / CONCURRENCY);
   try {
-    for (let i = 0; i < WARMUP_CALLS; i++) await call('warm');
+    for (let i = 0; i < WARMUP_CALLS; i++) await call(conns[i % CONCURRENCY], 'warm');
     const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
     const started = performance.now();
-    for (let i = 0; i < CALLS; i++) await call('bench');
+    await Promise.all(conns.map(async (conn) => {
+      for (let i = 0; i < each; i++) await call(conn, 'bench');
+    }));
     const wallMs = performance.now() - started;
-    const rows = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, ((cpuMs(pid) - before[k]) * 1000) / CALLS]));
-    return { rows, wallUsPerCall: (wallMs * 1000) / CALLS };
+    const calls = each * CONCURRENCY;
+    const rows = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, ((cpuMs(pid) - before[k]) * 1000) / calls]));
+    return { rows, wallUsPerCall: (wallMs * 1000) / calls };
   } finally {
-    await disconnect(conn);
+    await Promise.all(conns.map(disconnect));
   }
 }
 
@@ -74,7 +80,7 @@ try {
   const through = await perCall(vmcp.mcpServerUrl, vmcp.token, pids());
   const withEvents = await perCall(reader.mcpServerUrl, reader.token, pids());
 
-  console.log(`\nCPU µs per tools/call (echo), ${CALLS} sequential calls, ${process.version}`);
+  console.log(`\nCPU µs per tools/call (echo), ${CALLS} calls by ${CONCURRENCY} client(s) at once, ${process.version}`);
   console.log('"vmcp": a tenant that reads no tool-call events; "+ events": one that does (two events per call published and stored)');
   console.log('process      |   direct |     vmcp | + events');
   const names = [...new Set([...Object.keys(through.rows)])];
@@ -88,7 +94,7 @@ try {
     console.log(`${name.padEnd(12)} | ${cell(d)} | ${cell(through.rows[name])} | ${cell(withEvents.rows[name])}`);
   }
   console.log(`${'total'.padEnd(12)} | ${cell(total.direct)} | ${cell(total.vmcp)} | ${cell(total.events)}`);
-  console.log(`${'wall'.padEnd(12)} | ${cell(direct.wallUsPerCall)} | ${cell(through.wallUsPerCall)} | ${cell(withEvents.wallUsPerCall)}`);
+  console.log(`${'wall / call'.padEnd(12)} | ${cell(direct.wallUsPerCall)} | ${cell(through.wallUsPerCall)} | ${cell(withEvents.wallUsPerCall)}`);
   console.log(`ceiling on 2 cores: direct ${Math.round(2e6 / total.direct)} calls/s, vmcp ${Math.round(2e6 / total.vmcp)} calls/s (${Math.round(2e6 / total.events)} with events)`);
 } finally {
   await stack.close();
