@@ -1,7 +1,7 @@
 import { Kvm } from '@nats-io/kv';
 import { Bus, EVENT_INTEREST_WRITERS, markToolCallInterest, markWriterReady, openEventInterest, ToolCallInterest } from '@vmcp/messaging';
 import { startNatsServer, uniqueName, waitFor, type NatsServerHandle } from '@vmcp/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // The event-interest bucket, as the audit service sees it: tool-call events are published for
 // marked tenants only, once the marks are loaded and every writer (policy, edge) has said it
@@ -25,8 +25,8 @@ describe('tool-call event interest', () => {
     await nats?.stop();
   });
 
-  const watcher = (bucket: string) => {
-    const interest = new ToolCallInterest(bus, bucket, undefined, { retryMs: 50, checkMs: 100 });
+  const watcher = (bucket: string, log?: { down(err: Error, wasLive: boolean): void; up(): void }) => {
+    const interest = new ToolCallInterest(bus, bucket, log, { retryMs: 50, checkMs: 100 });
     watchers.push(interest);
     interest.start();
     return interest;
@@ -41,9 +41,12 @@ describe('tool-call event interest', () => {
 
   it('wants every tenant until the marks are loaded and every writer is ready, then the marked ones, a new mark within moments', async () => {
     const bucket = uniqueName('interest_');
-    // No bucket yet: it is not the audit service's to make.
-    const interest = watcher(bucket);
+    // No bucket yet: it is not the audit service's to make (and not a fault before it was ever read).
+    const log = { down: vi.fn(), up: vi.fn() };
+    const interest = watcher(bucket, log);
     expect(interest.wants('ten_anyone')).toBe(true);
+    await waitFor(() => log.down.mock.calls.length > 0, { what: 'the missing bucket noticed' });
+    expect(log.down.mock.calls).toEqual([[expect.any(Error), false]]);
     const kv = await openEventInterest(bus, bucket);
     await markToolCallInterest(kv, 'ten_marked1');
     await markWriterReady(kv, 'policy');
@@ -55,6 +58,7 @@ describe('tool-call event interest', () => {
     await waitFor(() => interest.isLive(), { what: 'every writer ready' });
     expect(interest.wants('ten_marked1')).toBe(true);
     expect(interest.wants('ten_other')).toBe(false);
+    expect(log.up).toHaveBeenCalledOnce();
     await markToolCallInterest(kv, 'ten_other');
     await waitFor(() => interest.wants('ten_other'), { what: 'the new mark' });
     expect(await new Kvm(bus.connection).open(bucket).then((b) => b.keys()).then(async (it) => { const keys: string[] = []; for await (const k of it) keys.push(k); return keys.sort(); })).toEqual([
@@ -88,11 +92,15 @@ describe('tool-call event interest', () => {
   it('wants every tenant while NATS is down, and only the marked ones after it is back', async () => {
     const bucket = uniqueName('interest_');
     await readyBucket(bucket, 'ten_kept');
-    const interest = watcher(bucket);
+    const log = { down: vi.fn(), up: vi.fn() };
+    const interest = watcher(bucket, log);
     await waitFor(() => interest.isLive(), { what: 'live' });
     expect(interest.wants('ten_y')).toBe(false);
     await nats.halt();
     await waitFor(() => interest.wants('ten_y'), { what: 'fail open while NATS is down', timeoutMs: 15_000 });
+    // Once, and as a fault: it had been live.
+    await waitFor(() => log.down.mock.calls.length > 0);
+    expect(log.down.mock.calls).toEqual([[expect.any(Error), true]]);
     await nats.restart();
     await waitFor(() => interest.isLive(), { what: 'live after the restart', timeoutMs: 20_000 });
     expect(interest.wants('ten_y')).toBe(false);

@@ -154,13 +154,15 @@ export class ToolCallInterest {
   private loaded = false;
   private stopped = false;
   private down = false;
+  private everLive = false;
   private watch?: { stop(): void };
   private loop?: Promise<void>;
 
   constructor(
     private readonly bus: Bus,
     private readonly bucket: string,
-    private readonly log: { down(err: Error): void; up(): void } = { down: () => undefined, up: () => undefined },
+    /** `down` says whether the view had been live before (else it is a start before the bucket exists). */
+    private readonly log: { down(err: Error, wasLive: boolean): void; up(): void } = { down: () => undefined, up: () => undefined },
     private readonly timing: Timing = { retryMs: 1000, checkMs: 5000 },
   ) {}
 
@@ -186,7 +188,7 @@ export class ToolCallInterest {
       } catch (err) {
         if (!this.stopped && !this.down) {
           this.down = true;
-          this.log.down(err as Error);
+          this.log.down(err as Error, this.everLive);
         }
       }
       this.loaded = false;
@@ -228,9 +230,12 @@ export class ToolCallInterest {
         if (entry.operation === 'PUT') set.add(name);
         else set.delete(name);
         if (entry.delta === 0 || entry.isUpdate) this.loaded = true;
-        if (this.down && this.isLive()) {
-          this.down = false;
-          this.log.up();
+        if (this.isLive()) {
+          this.everLive = true;
+          if (this.down) {
+            this.down = false;
+            this.log.up();
+          }
         }
       }
     } finally {

@@ -90,8 +90,10 @@ export class AuditWriterService implements OnApplicationShutdown {
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {
     this.interest = new ToolCallInterest(bus, config.eventInterestBucket, {
-      down: (err) => logger.warn({ err: err.message.slice(0, 300) }, 'event interest not readable; publishing every tool call event until it is'),
-      up: () => logger.info('event interest readable again; publishing tool call events of the tenants that read them'),
+      // Before the first look (a fresh deployment: policy and the edge make the bucket) this is no fault.
+      down: (err, wasLive) =>
+        logger[wasLive ? 'warn' : 'info']({ err: err.message.slice(0, 300) }, 'event interest not readable; publishing every tool call event until it is'),
+      up: () => logger.info('event interest readable; publishing tool call events of the tenants that read them only'),
     });
   }
 
