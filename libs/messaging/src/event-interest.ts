@@ -1,6 +1,7 @@
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { Logger } from '@vmcp/telemetry';
 import type { Bus } from './bus.js';
+import { KvMirror, type KvMirrorTiming } from './kv-mirror.js';
 import { ensureBucket } from './streams.js';
 
 /**
@@ -130,44 +131,61 @@ export class EventInterestWriter {
   }
 }
 
-interface Timing {
-  /** Wait before watching again after the watch ended or could not start. */
-  readonly retryMs: number;
-  /** How often the bucket is looked up to tell a watch that went stale. */
-  readonly checkMs: number;
-}
-
 /**
- * The audit service's view of the marks: a watch of the bucket, so a new mark is seen within
- * milliseconds. Until the watch has loaded the marks and every writer's ready key, and
- * whenever the bucket cannot be read, every tenant counts as interested: an event too many
- * costs a little, one too few is lost for good. The audit service never makes the bucket.
- *
- * A watch outlives a deleted bucket or a lost consumer without a word, so the bucket is
- * looked up every `checkMs`: the watch starts again (from a fresh load) when the look-up
- * fails, when the bucket is another one than the watch began on, or when the bucket holds
- * writes the watch has not delivered on two look-ups in a row.
+ * The audit service's view of the marks: a watch of the bucket (KvMirror), so a new mark is
+ * seen within milliseconds. Until the watch has loaded the marks and every writer's ready key,
+ * and whenever the bucket cannot be read or the watch went stale, every tenant counts as
+ * interested: an event too many costs a little, one too few is lost for good. The audit
+ * service never makes the bucket.
  */
 export class ToolCallInterest {
   private readonly tenants = new Set<string>();
   private readonly ready = new Set<string>();
+  private readonly mirror: KvMirror;
   private loaded = false;
-  private stopped = false;
   private down = false;
   private everLive = false;
-  private watch?: { stop(): void };
-  private loop?: Promise<void>;
 
   constructor(
-    private readonly bus: Bus,
-    private readonly bucket: string,
+    bus: Bus,
+    bucket: string,
     /** `down` says whether the view had been live before (else it is a start before the bucket exists). */
     private readonly log: { down(err: Error, wasLive: boolean): void; up(): void } = { down: () => undefined, up: () => undefined },
-    private readonly timing: Timing = { retryMs: 1000, checkMs: 5000 },
-  ) {}
+    timing: KvMirrorTiming = { retryMs: 1000, checkMs: 5000 },
+  ) {
+    this.mirror = new KvMirror(
+      bus,
+      bucket,
+      {
+        restarted: () => {
+          this.tenants.clear();
+          this.ready.clear();
+          this.loaded = false;
+        },
+        entry: (entry) => {
+          const set = entry.key.startsWith(READY_PREFIX) ? this.ready : this.tenants;
+          const name = entry.key.slice(entry.key.indexOf('.') + 1);
+          if (entry.operation === 'PUT') set.add(name);
+          else set.delete(name);
+          this.noteLive();
+        },
+        loaded: () => {
+          this.loaded = true;
+          this.noteLive();
+        },
+        down: (err) => {
+          this.loaded = false;
+          if (this.down) return;
+          this.down = true;
+          this.log.down(err, this.everLive);
+        },
+      },
+      timing,
+    );
+  }
 
   start(): void {
-    this.loop ??= this.run();
+    this.mirror.start();
   }
 
   /** Whether the tenant's tool-call events are published. */
@@ -180,73 +198,16 @@ export class ToolCallInterest {
     return this.loaded && EVENT_INTEREST_WRITERS.every((w) => this.ready.has(w));
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        await this.watchOnce();
-        if (!this.stopped) throw new Error('watch ended');
-      } catch (err) {
-        if (!this.stopped && !this.down) {
-          this.down = true;
-          this.log.down(err as Error, this.everLive);
-        }
-      }
-      this.loaded = false;
-      if (!this.stopped) await new Promise((r) => setTimeout(r, this.timing.retryMs));
+  private noteLive(): void {
+    if (!this.isLive()) return;
+    this.everLive = true;
+    if (this.down) {
+      this.down = false;
+      this.log.up();
     }
   }
 
-  /** One watch, from a fresh load until it ends or goes stale. */
-  private async watchOnce(): Promise<void> {
-    const kv = await new Kvm(this.bus.connection).open(this.bucket);
-    const first = await kv.status();
-    const created = first.streamInfo.created;
-    const watch = await kv.watch({ key: '>' });
-    this.watch = watch;
-    if (this.stopped) {
-      watch.stop();
-      return;
-    }
-    this.tenants.clear();
-    this.ready.clear();
-    let seen = 0;
-    let behind = 0;
-    const check = setInterval(() => {
-      kv.status().then(
-        (s) => {
-          behind = s.streamInfo.state.last_seq > seen ? behind + 1 : 0;
-          if (s.streamInfo.created !== created || behind >= 2) watch.stop();
-        },
-        () => watch.stop(),
-      );
-    }, this.timing.checkMs);
-    try {
-      // An empty bucket has no last value to signal the end of the initial load.
-      if (first.values === 0) this.loaded = true;
-      for await (const entry of watch) {
-        seen = Math.max(seen, entry.revision);
-        const set = entry.key.startsWith(READY_PREFIX) ? this.ready : this.tenants;
-        const name = entry.key.slice(entry.key.indexOf('.') + 1);
-        if (entry.operation === 'PUT') set.add(name);
-        else set.delete(name);
-        if (entry.delta === 0 || entry.isUpdate) this.loaded = true;
-        if (this.isLive()) {
-          this.everLive = true;
-          if (this.down) {
-            this.down = false;
-            this.log.up();
-          }
-        }
-      }
-    } finally {
-      clearInterval(check);
-      watch.stop();
-    }
-  }
-
-  async close(): Promise<void> {
-    this.stopped = true;
-    this.watch?.stop();
-    await this.loop;
+  close(): Promise<void> {
+    return this.mirror.close();
   }
 }

@@ -20,3 +20,5 @@ export {
   ToolCallInterest,
 } from './event-interest.js';
 export type { EventInterestWriterName } from './event-interest.js';
+export { KvMirror } from './kv-mirror.js';
+export type { KvMirrorHandlers, KvMirrorTiming } from './kv-mirror.js';

@@ -1,7 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Kvm, type KV } from '@nats-io/kv';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { Bus } from '@vmcp/messaging';
+import { Bus, KvMirror } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 
@@ -29,34 +28,20 @@ export interface ChangeListener {
 export class RevocationsService implements OnApplicationShutdown {
   private readonly revoked = new Set<string>();
   private ready = false;
-  private stopped = false;
   private readyWaiters: Array<() => void> = [];
-  private watch?: { stop(): void };
+  private readonly mirror: KvMirror;
   private readonly listeners: ChangeListener[] = [];
 
-  constructor(
-    @Inject(VMCP_CONFIG) private readonly config: VmcpConfig,
-    private readonly bus: Bus,
-    @Inject(VMCP_LOGGER) private readonly logger: Logger,
-  ) {}
-
-  /** Starts watching in the background; the bucket may not exist until policy has started. */
-  start(): void {
-    void this.run();
-  }
-
-  private async run(): Promise<void> {
-    const kvm = new Kvm(this.bus.connection);
-    while (!this.stopped) {
-      try {
-        const kv: KV = await kvm.open(this.config.revocationsBucket);
-        const watch = await kv.watch({ key: '>' });
-        this.watch = watch;
+  constructor(@Inject(VMCP_CONFIG) config: VmcpConfig, bus: Bus, @Inject(VMCP_LOGGER) logger: Logger) {
+    this.mirror = new KvMirror(
+      bus,
+      config.revocationsBucket,
+      {
         // A new watch replays current state, but marks lost while it was down are gone.
-        for (const l of this.listeners) l.reset();
-        // An empty bucket has no last value to signal the end of the initial load.
-        if ((await kv.status()).values === 0) this.markReady();
-        for await (const entry of watch) {
+        restarted: () => {
+          for (const l of this.listeners) l.reset();
+        },
+        entry: (entry) => {
           if (entry.key.startsWith(TENANT_CHANGE_PREFIX)) {
             const tenantId = entry.key.slice(TENANT_CHANGE_PREFIX.length);
             for (const l of this.listeners) l.tenantChanged(tenantId);
@@ -64,14 +49,17 @@ export class RevocationsService implements OnApplicationShutdown {
             this.revoked.add(entry.key);
             for (const l of this.listeners) l.revoked?.(entry.key);
           } else this.revoked.delete(entry.key);
-          if (entry.delta === 0 || entry.isUpdate) this.markReady();
-        }
-      } catch (err) {
-        if (this.stopped) return;
-        this.logger.debug({ err: (err as Error).message }, 'revocations bucket not available yet');
-      }
-      if (!this.stopped) await new Promise((r) => setTimeout(r, 250));
-    }
+        },
+        loaded: () => this.markReady(),
+        down: (err) => logger.debug({ err: err.message }, 'revocations bucket not available yet'),
+      },
+      { retryMs: 250, checkMs: 5000 },
+    );
+  }
+
+  /** Starts watching in the background; the bucket may not exist until policy has started. */
+  start(): void {
+    this.mirror.start();
   }
 
   private markReady(): void {
@@ -109,7 +97,7 @@ export class RevocationsService implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    this.stopped = true;
-    this.watch?.stop();
+    // Not waited for: the loop ends at its next step, and shutdown never waits on NATS for it.
+    void this.mirror.close();
   }
 }
