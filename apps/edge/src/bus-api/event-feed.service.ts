@@ -144,7 +144,7 @@ export class EventFeedService implements OnApplicationBootstrap, OnApplicationSh
       if (reason.name === 'NoRespondersError' || /no responders/i.test(reason.message)) {
         throw new VmcpError('NOT_FOUND', `no event cursor named "${req.consumer}"`);
       }
-      throw new VmcpError('UNAVAILABLE', `event feed unavailable: ${reason.message.slice(0, 200)}`);
+      throw feedUnavailable(reason);
     }
     return { acked: subjects.size };
   }
@@ -207,7 +207,7 @@ export class EventFeedService implements OnApplicationBootstrap, OnApplicationSh
     try {
       await this.interest.mark(tenantId);
     } catch (err) {
-      throw new VmcpError('UNAVAILABLE', `event feed unavailable: ${(err as Error).message.slice(0, 200)}`);
+      throw feedUnavailable(err);
     }
   }
 
@@ -235,7 +235,7 @@ export class EventFeedService implements OnApplicationBootstrap, OnApplicationSh
     try {
       names = await this.cursorNames();
     } catch (err) {
-      throw new VmcpError('UNAVAILABLE', `event feed unavailable: ${(err as Error).message.slice(0, 200)}`);
+      throw feedUnavailable(err);
     }
     const count = names.filter((n) => n.startsWith(prefix)).length;
     // Two first pulls at once on two replicas may both pass: the cap is a guard, not an exact quota.
@@ -285,7 +285,7 @@ export class EventFeedService implements OnApplicationBootstrap, OnApplicationSh
       };
       const sub = nc.subscribe(inbox, {
         callback: (err, msg) => {
-          if (err) return finish(new VmcpError('UNAVAILABLE', `event feed unavailable: ${err.message.slice(0, 200)}`));
+          if (err) return finish(feedUnavailable(err));
           if (msg.subject !== inbox) {
             got.push(msg);
             if (got.length >= request.batch) finish();
@@ -334,11 +334,15 @@ export class EventFeedService implements OnApplicationBootstrap, OnApplicationSh
       if (err.code === JetStreamApiCodes.ConsumerNotFound) return new VmcpError('NOT_FOUND', `no event cursor named "${cursor}"`);
       if (err.code === JetStreamApiCodes.StreamNotFound) return new VmcpError('UNAVAILABLE', 'event stream not available yet');
     }
-    return new VmcpError('UNAVAILABLE', `event feed unavailable: ${(err as Error).message.slice(0, 200)}`);
+    return feedUnavailable(err);
   }
 }
 
-/** The JetStream name of a tenant's cursor. */
+/** NATS or JetStream did not do what the feed asked: the caller may try again. */
+function feedUnavailable(err: unknown): VmcpError {
+  return new VmcpError('UNAVAILABLE', `event feed unavailable: ${(err as Error).message.slice(0, 200)}`);
+}
+
 /** The tenant of a cursor's JetStream name `feed_<tenant>_<cursor>` (tenant ids are `ten_` + letters and digits); undefined for other consumers. */
 export function tenantOfCursor(name: string): string | undefined {
   if (!name.startsWith(CURSOR_PREFIX)) return undefined;
@@ -346,6 +350,7 @@ export function tenantOfCursor(name: string): string | undefined {
   return TenantId.safeParse(tenant).success ? tenant : undefined;
 }
 
+/** The JetStream name of a tenant's cursor. */
 export function cursorName(tenantId: string, cursor: string): string {
   // Both come checked from the responder (principal, request schema); checked again because
   // the name is all that keeps one tenant's cursor from another's.
