@@ -52,6 +52,14 @@ describe('loadConfig', () => {
     }
   });
 
+  it('names the event-interest bucket vmcp_event_interest unless told, and refuses a name NATS would not take', () => {
+    expect(loadConfig('audit', { VMCP_DATA_DIR: dir() }).eventInterestBucket).toBe('vmcp_event_interest');
+    expect(loadConfig('policy', { VMCP_DATA_DIR: dir(), VMCP_EVENT_INTEREST_BUCKET: 'interest_2' }).eventInterestBucket).toBe('interest_2');
+    for (const wrong of ['', 'has.dot', 'has space', 'x'.repeat(65), 'wild*']) {
+      expect(() => loadConfig('audit', { VMCP_DATA_DIR: dir(), VMCP_EVENT_INTEREST_BUCKET: wrong }), wrong).toThrow(/VMCP_EVENT_INTEREST_BUCKET/);
+    }
+  });
+
   it('bounds the shutdown drain by a whole tool call for the edge and the executor, one bus timeout for the others', () => {
     const env = { VMCP_TOOL_TIMEOUT_MS: '20000', VMCP_BUS_TIMEOUT_MS: '3000' };
     expect(loadConfig('executor', env).drainTimeoutMs).toBe(23_000);
