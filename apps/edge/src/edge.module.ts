@@ -19,6 +19,7 @@ import { EventFeedService } from './bus-api/event-feed.service.js';
 import { DnsRebindingMiddleware } from './mcp/dns-rebinding.middleware.js';
 import { McpController } from './mcp/mcp.controller.js';
 import { InFlightCalls } from './mcp/in-flight-calls.service.js';
+import { ClientRequests } from './mcp/client-requests.service.js';
 import { McpSessionsService } from './mcp/mcp-sessions.service.js';
 import { VirtualServerFactory } from './mcp/virtual-server.factory.js';
 import { MetricsController } from './metrics/metrics.controller.js';
@@ -71,6 +72,7 @@ export class EdgeModule implements NestModule {
         ArgumentValidator,
         McpSessionsService,
         InFlightCalls,
+        ClientRequests,
         VirtualServerFactory,
       ],
     };

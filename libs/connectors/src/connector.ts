@@ -33,7 +33,22 @@ export interface CallToolOptions {
    * called after the call settled. Levels are not filtered here.
    */
   readonly onLog?: (log: CallLog) => void;
+  /**
+   * The agent can answer these server-to-client requests (connectors whose upstream can ask:
+   * `mcp`): the upstream session declares exactly `capabilities`, and the requests the
+   * upstream sends on this call's own stream go to `relay`, whose answer goes back upstream.
+   */
+  readonly clientRequests?: ClientRequestRelay;
 }
+
+/** Where a call's server-to-client requests go (see CallToolOptions.clientRequests). */
+export interface ClientRequestRelay {
+  readonly capabilities: executor.RelayedCapabilities;
+  readonly relay: (method: executor.ClientRequestMethod, params: Record<string, unknown>) => Promise<ClientRequestAnswer>;
+}
+
+/** The agent's answer to a relayed request: its result, or its JSON-RPC error. */
+export type ClientRequestAnswer = { readonly result: Record<string, unknown> } | { readonly refused: { readonly code: number; readonly message: string } };
 
 /** One log message of a running call: the upstream's level, logger and data (secrets removed, bounded). */
 export interface CallLog {

@@ -35,3 +35,19 @@ export const callCancelled = defineEvent({
     request_id: z.union([z.string().max(256), z.number().int()]),
   }),
 });
+
+/**
+ * The agent's answer to a request vmcp sent it during a call (a relayed `sampling/createMessage`
+ * or `elicitation/create`). The answer is a POST of its own and may reach another edge
+ * replica than the one holding the call: it is published under the request's own id
+ * (`vmcp.edge.v1.events.client_answer.<uuid>`, the `token` option), and the holder takes it
+ * only from the session it asked (`key` as in sessionEnded). Wire-compatible: do not rename.
+ */
+export const clientAnswer = defineEvent({
+  subject: 'vmcp.edge.v1.events.client_answer',
+  payload: z.object({
+    key: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    result: z.record(z.string(), z.unknown()).optional(),
+    error: z.object({ code: z.number().int(), message: z.string().max(1000) }).optional(),
+  }),
+});

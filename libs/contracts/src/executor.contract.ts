@@ -36,6 +36,28 @@ export function logLevelPasses(level: LoggingLevel, min: LoggingLevel): boolean 
 /** Bound of a log message's `data`, serialized as JSON (the connector truncates beyond it). */
 export const MAX_LOG_DATA_BYTES = 8 * 1024;
 
+/** Bound of the capability objects an agent declared for sampling or elicitation, serialized. */
+export const MAX_CLIENT_CAPABILITY_BYTES = 4 * 1024;
+
+/**
+ * What the agent of a 2025-era session can be asked during a call, as it declared in
+ * `initialize`: its `sampling` and `elicitation` capability objects, unchanged. The
+ * executor's upstream session declares exactly these, so an upstream asks only what the
+ * agent can answer.
+ */
+export const RelayedCapabilities = z
+  .object({
+    sampling: z.record(z.string(), z.unknown()).optional(),
+    elicitation: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .refine((c) => JSON.stringify(c).length <= MAX_CLIENT_CAPABILITY_BYTES, 'client capabilities too large');
+export type RelayedCapabilities = z.infer<typeof RelayedCapabilities>;
+
+/** The server-to-client requests vmcp relays from an upstream to the agent during a call. */
+export const ClientRequestMethod = z.enum(['sampling/createMessage', 'elicitation/create']);
+export type ClientRequestMethod = z.infer<typeof ClientRequestMethod>;
+
 /** Runs one allowed call under the account's own credential. */
 export const callTool = defineRpc({
   subject: 'vmcp.executor.v1.tools.call',
@@ -58,8 +80,31 @@ export const callTool = defineRpc({
      * upstream's `notifications/message` of this call on `callLog`, under this execution id.
      */
     logs: LoggingLevel.optional(),
+    /**
+     * The agent can answer these server-to-client requests: the upstream session declares
+     * them, and the upstream's requests during this call are relayed on `clientRequest`.
+     */
+    client_capabilities: RelayedCapabilities.optional(),
   }).strict(),
   reply: z.object({ result: CallToolResult }),
+});
+
+/** The agent's JSON-RPC error answer to a relayed request, passed back to the upstream. */
+export const ClientRequestRefusal = z.object({ code: z.number().int(), message: z.string().max(1000) });
+
+/**
+ * A request the upstream sent during a running call (`sampling/createMessage`,
+ * `elicitation/create`), from the executor running it to the edge that holds the call, on
+ * `vmcp.executor.v1.calls.client_request.<execution_id>` (the `token` option). The edge
+ * asks its agent on the call's own stream and replies with the agent's result, or its
+ * JSON-RPC error (`refused`); a vmcp error reply means the agent was not asked or did not
+ * answer in time. Params never carry the account's credential (the executor withholds a
+ * request that would).
+ */
+export const clientRequest = defineRpc({
+  subject: 'vmcp.executor.v1.calls.client_request',
+  request: z.object({ execution_id: ExecutionId, method: ClientRequestMethod, params: z.record(z.string(), z.unknown()) }).strict(),
+  reply: z.union([z.object({ result: z.record(z.string(), z.unknown()) }).strict(), z.object({ refused: ClientRequestRefusal }).strict()]),
 });
 
 /**

@@ -11,11 +11,13 @@ import {
 } from '@nats-io/transport-node';
 import {
   ErrorReply,
+  isVmcpError,
   VmcpError,
   type BusEvent,
   type Rpc,
   type RpcReply,
   type RpcRequest,
+  type RpcRequestParsed,
 } from '@vmcp/contracts';
 import { metrics, secondsSince, tracer } from '@vmcp/telemetry';
 import type { z } from 'zod';
@@ -50,6 +52,10 @@ export interface BusOptions {
 
 export interface RequestOptions {
   readonly timeoutMs?: number;
+  /** One more subject token after the RPC's subject (e.g. an execution id): only the responder for it answers. */
+  readonly token?: string;
+  /** Aborting it fails the request at once with CANCELLED (the responder may still be working). */
+  readonly signal?: AbortSignal;
 }
 
 /** Short form of a zod error for an error message: paths and reasons, never the values. */
@@ -118,7 +124,8 @@ export class Bus {
         try {
           const h = natsHeaders();
           propagation.inject(context.active(), h, headerSetter);
-          const msg = await this.connection.request(rpc.subject, JSON.stringify(parsed.data), { timeout, headers: h });
+          const sent = this.connection.request(subjectOf(rpc, options.token), JSON.stringify(parsed.data), { timeout, headers: h });
+          const msg = await (options.signal ? untilAborted(sent, options.signal) : sent);
           const body: unknown = msg.json();
           const failure = ErrorReply.safeParse(body);
           if (failure.success) throw VmcpError.fromBody(failure.data.error);
@@ -167,9 +174,53 @@ export class Bus {
     });
   }
 
+  /**
+   * Answers one RPC under one extra subject token (e.g. an execution id) until unsubscribed:
+   * a request that does not parse gets an INVALID_ARGUMENT error reply, a handler's
+   * VmcpError its own code, anything else INTERNAL. Every request gets a reply.
+   */
+  serve<R extends Rpc>(rpc: R, token: string, handler: (request: RpcRequestParsed<R>) => Promise<RpcReply<R>>): Subscription {
+    const subject = subjectOf(rpc, token);
+    return this.connection.subscribe(subject, {
+      callback: (err, msg) => {
+        if (err || !msg.reply) return;
+        const reply = (body: unknown) => {
+          try {
+            msg.respond(JSON.stringify(body));
+          } catch {
+            // The connection is closing: the requester times out.
+          }
+        };
+        let body: unknown;
+        try {
+          body = msg.json();
+        } catch {
+          body = undefined;
+        }
+        const parsed = rpc.request.safeParse(body);
+        if (!parsed.success) {
+          reply({ error: new VmcpError('INVALID_ARGUMENT', describeZodError(parsed.error)).toBody() });
+          return;
+        }
+        handler(parsed.data as RpcRequestParsed<R>).then(
+          (result) => {
+            const checked = rpc.reply.safeParse(result);
+            reply(checked.success ? checked.data : { error: new VmcpError('INTERNAL', `malformed reply on ${rpc.subject}`).toBody() });
+          },
+          (error: unknown) => reply({ error: (isVmcpError(error) ? error : new VmcpError('INTERNAL', `${rpc.subject} failed`)).toBody() }),
+        );
+      },
+    });
+  }
+
   /** Resolves once the server has everything published so far (so a reply sent on another connection cannot overtake it). */
   flush(): Promise<void> {
     return this.connection.flush();
+  }
+
+  /** The largest message the server takes (its `max_payload`; 1 MiB, NATS's default, before it said). */
+  maxPayloadBytes(): number {
+    return this.connection.info?.max_payload ?? 1024 * 1024;
   }
 
   isConnected(): boolean {
@@ -184,7 +235,17 @@ export class Bus {
 /** A single NATS token: no dots, spaces or wildcards, so it can neither widen nor leave the subject. */
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
 
-function subjectOf(event: BusEvent, token: string | undefined): string {
+/** The request's reply, unless `signal` aborts first (CANCELLED). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new VmcpError('CANCELLED', 'the request was cancelled'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new VmcpError('CANCELLED', 'the request was cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function subjectOf(event: { readonly subject: string }, token: string | undefined): string {
   if (token === undefined) return event.subject;
   if (!SUBJECT_TOKEN.test(token)) throw new VmcpError('INVALID_ARGUMENT', `not a subject token on ${event.subject}`);
   return `${event.subject}.${token}`;

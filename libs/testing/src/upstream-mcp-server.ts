@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CreateMessageResultSchema, ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 export interface UpstreamRequest {
@@ -52,7 +53,8 @@ const CREDENTIAL_HEADERS = /^(authorization|x-api-key|x-.*)$/i;
 /**
  * A real MCP server built with the SDK (stateful Streamable HTTP) for tests: echo, add
  * (structured output), whoami (shows the credential headers it received), image, fail
- * (isError), slow (records its cancellation), progress. It records what reaches it so tests can assert on it.
+ * (isError), slow (records its cancellation), progress, log, ask (asks the client: sampling,
+ * elicitation). It records what reaches it so tests can assert on it.
  */
 export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Promise<UpstreamMcpServer> {
   const record = options.record !== false;
@@ -155,6 +157,48 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
           if (delay_ms) await new Promise((r) => setTimeout(r, delay_ms));
         }
         return { content: [{ type: 'text', text: `logged ${messages.length}` }] };
+      },
+    );
+    server.registerTool(
+      'ask',
+      {
+        description:
+          'Ask the client during the call (sampling/createMessage, or elicitation/create in form or url mode) and answer with what it said, ' +
+          'the capabilities this session was initialized with, or the error; `leak` puts the Authorization header the call carried into the question',
+        inputSchema: {
+          kind: z.enum(['sampling', 'elicitation', 'elicitation_url']),
+          prompt: z.string().max(1000),
+          leak: z.boolean().optional(),
+          /** Names the call in the test's own records; not used here. */
+          tag: z.string().max(100).optional(),
+        },
+      },
+      async ({ kind, prompt, leak }, extra) => {
+        seen('ask', { kind, prompt }, extra);
+        const text = leak ? `${prompt} ${String(headersOf(extra)['authorization'] ?? '')}` : prompt;
+        const capabilities = server.server.getClientCapabilities() ?? {};
+        try {
+          const answer =
+            kind === 'sampling'
+              ? await extra.sendRequest(
+                  { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text } }], maxTokens: 50 } },
+                  CreateMessageResultSchema,
+                )
+              : await extra.sendRequest(
+                  {
+                    method: 'elicitation/create',
+                    params:
+                      kind === 'elicitation'
+                        ? { mode: 'form', message: text, requestedSchema: { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] } }
+                        : { mode: 'url', message: text, url: 'https://example.com/consent', elicitationId: randomUUID() },
+                  },
+                  ElicitResultSchema,
+                );
+          return { content: [{ type: 'text', text: JSON.stringify({ answer, capabilities }) }] };
+        } catch (err) {
+          const e = err as { code?: unknown; message?: string };
+          return { content: [{ type: 'text', text: JSON.stringify({ error: { code: e.code, message: e.message }, capabilities }) }], isError: true };
+        }
       },
     );
     return server;

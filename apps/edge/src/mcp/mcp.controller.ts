@@ -10,7 +10,7 @@ import {
   type McpHttpHandler,
 } from '@modelcontextprotocol/server';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { ConfigId, isVmcpError, VmcpError, type SessionPrincipal } from '@vmcp/contracts';
+import { ConfigId, executor, isVmcpError, VmcpError, type SessionPrincipal } from '@vmcp/contracts';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 import type { Request as ExpressRequest, Response as ExpressResponse } from 'express';
@@ -21,7 +21,8 @@ import { InFlightCalls } from './in-flight-calls.service.js';
 import { boundTo, keyOf, MAX_SESSION_RECORD_BYTES, McpSessionsService } from './mcp-sessions.service.js';
 import { ListChangedStreams } from './list-changed-streams.service.js';
 import { ListenSubscriptions } from './listen-subscriptions.service.js';
-import { VirtualServerFactory, type SessionLogging } from './virtual-server.factory.js';
+import { VirtualServerFactory, type SessionClientRequests, type SessionLogging } from './virtual-server.factory.js';
+import { ClientRequests } from './client-requests.service.js';
 import { abortOnClose, sendWebResponse, toWebRequest } from './web-bridge.js';
 
 type RpcId = string | number | null;
@@ -49,6 +50,7 @@ export class McpController implements OnApplicationShutdown {
     private readonly streams: ListChangedStreams,
     private readonly listen: ListenSubscriptions,
     private readonly inFlight: InFlightCalls,
+    private readonly clientRequests: ClientRequests,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {
     this.modern = createMcpHandler(({ authInfo }) => this.servers.create(principalOf(authInfo), { listChanged: true, logging: 'request' }), {
@@ -158,6 +160,13 @@ export class McpController implements OnApplicationShutdown {
       return Response.json(jsonRpcError(-32000, 'Bad Request: MCP-Protocol-Version is not the version this session negotiated', idOf(body)), { status: 400 });
     }
     const sessionKey = keyOf(sessionId);
+    // The agent's answers to what vmcp asked it during a call: to the replica that asked.
+    try {
+      if (this.clientRequests.deliver(sessionKey, body)) return new Response(null, { status: 202 });
+    } catch (err) {
+      if (isVmcpError(err) && err.code === 'PAYLOAD_TOO_LARGE') return Response.json(jsonRpcError(-32600, err.message, null, { code: err.code }), { status: 413 });
+      throw err;
+    }
     // A cancellation may be for a call another replica holds: every replica hears it.
     for (const requestId of cancelledRequestIds(body)) this.inFlight.cancel(sessionKey, requestId);
     const logging: SessionLogging = {
@@ -167,7 +176,8 @@ export class McpController implements OnApplicationShutdown {
         if (!(await this.sessions.setLogLevel(sessionId, level))) throw new VmcpError('NOT_FOUND', 'Session not found');
       },
     };
-    return this.serveOnce(web, body, principal, logging, sessionKey);
+    const relayed = relayedCapabilities(session.client_capabilities);
+    return this.serveOnce(web, body, principal, logging, sessionKey, relayed);
   }
 
   private async initialize(web: Request, body: InitializeRequest, principal: SessionPrincipal): Promise<Response> {
@@ -202,12 +212,30 @@ export class McpController implements OnApplicationShutdown {
    * The client's capabilities stay in the session record and are not seeded into the
    * server: it never sends the client a request (no sampling, elicitation or roots).
    */
-  private async serveOnce(web: Request, body: unknown, principal: SessionPrincipal, logging: SessionLogging, sessionKey?: string): Promise<Response> {
-    const server = this.servers.create(principal, { listChanged: true, logging, ...(sessionKey !== undefined ? { sessionKey } : {}) });
-    // JSON answers, except for a call that asked for progress, or one of a session that set a
-    // log level: its notifications need an SSE stream (the transport chooses before the call runs).
-    const stream = wantsProgress(body) || (logging.level !== undefined && hasToolsCall(body));
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !stream });
+  private async serveOnce(
+    web: Request,
+    body: unknown,
+    principal: SessionPrincipal,
+    logging: SessionLogging,
+    sessionKey?: string,
+    relayed?: executor.RelayedCapabilities,
+  ): Promise<Response> {
+    const clientRequests: SessionClientRequests | undefined =
+      sessionKey !== undefined && relayed
+        ? { key: sessionKey, capabilities: relayed, send: (request, relatedRequestId): Promise<void> => transport.send(request, { relatedRequestId }) }
+        : undefined;
+    const server = this.servers.create(principal, {
+      listChanged: true,
+      logging,
+      ...(sessionKey !== undefined ? { sessionKey } : {}),
+      ...(clientRequests ? { clientRequests } : {}),
+    });
+    // JSON answers, except for a call that asked for progress, one of a session that set a
+    // log level, or one whose agent may be asked something (sampling, elicitation): its
+    // notifications and requests need an SSE stream (the transport chooses before the call runs).
+    const stream = wantsProgress(body) || ((logging.level !== undefined || clientRequests !== undefined) && hasToolsCall(body));
+    // Made after the server, before it handles anything (the send above runs only then).
+    const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !stream });
     await server.connect(transport);
     const close = () => {
       void transport.close().catch(() => undefined);
@@ -287,6 +315,18 @@ function principalOf(authInfo: AuthInfo | undefined): SessionPrincipal {
   // Fail closed: the controller authenticates before anything reaches the handler.
   if (!principal) throw new Error('MCP request without a verified principal');
   return principal;
+}
+
+/**
+ * What of a session's declared capabilities vmcp relays (sampling, elicitation), in the
+ * bus contract's shape; undefined when it declared neither (or more than the contract carries).
+ */
+function relayedCapabilities(declared: Record<string, unknown>): executor.RelayedCapabilities | undefined {
+  const picked: Record<string, unknown> = {};
+  for (const name of ['sampling', 'elicitation'] as const) if (isObject(declared[name])) picked[name] = declared[name];
+  if (Object.keys(picked).length === 0) return undefined;
+  const parsed = executor.RelayedCapabilities.safeParse(picked);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** The first modern revision is 2026-07-28; later ones sort after it. */

@@ -12,7 +12,7 @@ import {
   type Decision,
   type SessionPrincipal,
 } from '@vmcp/contracts';
-import { ArgumentValidator, type CallLog, type CallProgress } from '@vmcp/connectors';
+import { ArgumentValidator, type CallLog, type CallProgress, type ClientRequestAnswer } from '@vmcp/connectors';
 import { Bus, ensureAuditStream, publishAuditEvent } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -41,6 +41,15 @@ export interface CallRequest {
   readonly onProgress?: (progress: CallProgress) => void;
   /** The agent asked for log messages at this level or above: the upstream's, of this call, in order, before the result. */
   readonly logs?: { readonly minLevel: executor.LoggingLevel; readonly onLog: (log: CallLog) => void };
+  /**
+   * The agent can be asked these things during the call (a 2025-era session's sampling and
+   * elicitation capabilities): the upstream's requests reach `ask`, whose answer goes back.
+   * `signal` aborts when the call ends.
+   */
+  readonly clientRequests?: {
+    readonly capabilities: executor.RelayedCapabilities;
+    readonly ask: (method: executor.ClientRequestMethod, params: Record<string, unknown>, signal: AbortSignal) => Promise<ClientRequestAnswer>;
+  };
 }
 
 export interface CallOutcome {
@@ -176,6 +185,13 @@ export class ToolCallService implements OnApplicationShutdown {
       ? this.bus.subscribe(executor.callProgress, ({ execution_id: _id, ...p }) => req.onProgress?.(p), { token: executionId })
       : undefined;
     const logs = req.logs ? this.bus.subscribe(executor.callLog, ({ execution_id: _id, ...log }) => req.logs?.onLog(log), { token: executionId }) : undefined;
+    // The upstream's requests to the agent come from the executor running the call; what is
+    // still being asked when the call ends is dropped.
+    const ended = new AbortController();
+    const relay = req.clientRequests;
+    const asks = relay
+      ? this.bus.serve(executor.clientRequest, executionId, ({ method, params }) => relay.ask(method, params, req.signal ? AbortSignal.any([req.signal, ended.signal]) : ended.signal))
+      : undefined;
     try {
       if (req.signal?.aborted) throw cancelled();
       const execution = this.bus.request(
@@ -191,6 +207,7 @@ export class ToolCallService implements OnApplicationShutdown {
           timeout_ms: timeoutMs,
           ...(req.onProgress ? { progress: true as const } : {}),
           ...(req.logs ? { logs: req.logs.minLevel } : {}),
+          ...(relay ? { client_capabilities: relay.capabilities } : {}),
         },
         { timeoutMs: timeoutMs + EXECUTOR_REPLY_MARGIN_MS },
       );
@@ -219,6 +236,8 @@ export class ToolCallService implements OnApplicationShutdown {
       });
       throw error;
     } finally {
+      ended.abort();
+      asks?.unsubscribe();
       progress?.unsubscribe();
       logs?.unsubscribe();
     }

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LOG_LEVEL_META_KEY, Server, type CallToolResult, type ServerNotification, type Tool } from '@modelcontextprotocol/server';
+import { LOG_LEVEL_META_KEY, Server, type CallToolResult, type RequestId, type ServerNotification, type Tool } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { executor, isVmcpError, type SessionPrincipal } from '@vmcp/contracts';
+import { executor, isVmcpError, VmcpError, type SessionPrincipal } from '@vmcp/contracts';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { VMCP_VERSION, type Logger } from '@vmcp/telemetry';
 import { z } from 'zod';
@@ -10,6 +10,7 @@ import { toMcpError } from './mcp-errors.js';
 import { ScopedToolsService } from './scoped-tools.service.js';
 import { ToolCallService } from './tool-call.service.js';
 import { InFlightCalls } from './in-flight-calls.service.js';
+import { ClientRequests, type AgentRequest } from './client-requests.service.js';
 import { callStream } from './call-stream.js';
 import { logRelay } from './log-relay.js';
 import { progressRelay } from './progress-relay.js';
@@ -21,6 +22,16 @@ export interface SessionLogging {
   readonly level: executor.LoggingLevel | undefined;
   /** Stores a new level for the session, for every replica. Absent on `initialize` (no session yet). */
   readonly setLevel?: (level: executor.LoggingLevel) => Promise<void>;
+}
+
+/** A 2025-era session whose agent can be asked things during a call (sampling, elicitation). */
+export interface SessionClientRequests {
+  /** The session's key (as in the sessions bucket): only this session's answers are taken. */
+  readonly key: string;
+  /** What the agent declared it can answer. */
+  readonly capabilities: executor.RelayedCapabilities;
+  /** Sends a request to the agent on the stream of the request `relatedRequestId` (the call's). */
+  readonly send: (request: AgentRequest, relatedRequestId: RequestId) => Promise<void>;
 }
 
 /** `logging/setLevel` params as they come; the level is checked by the handler (-32602). */
@@ -42,6 +53,7 @@ export class VirtualServerFactory {
     private readonly scopedTools: ScopedToolsService,
     private readonly calls: ToolCallService,
     private readonly inFlight: InFlightCalls,
+    private readonly clientRequests: ClientRequests,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -53,8 +65,14 @@ export class VirtualServerFactory {
    * `logging`: offers the capability, and says where a call's log level comes from:
    * 'request' for a 2026-07-28 request (its own `_meta`), or a 2025-era session's level
    * (SessionLogging, set by `logging/setLevel`). Absent: not offered, no log messages.
+   * `clientRequests`: the upstream's sampling and elicitation requests during a call are put
+   * to this 2025-era session's agent (absent: the upstream is not offered them).
    */
-  create(principal: SessionPrincipal, options: { sessionKey?: string; listChanged?: boolean; logging?: 'request' | SessionLogging } = {}): Server {
+  create(
+    principal: SessionPrincipal,
+    options: { sessionKey?: string; listChanged?: boolean; logging?: 'request' | SessionLogging; clientRequests?: SessionClientRequests } = {},
+  ): Server {
+    const relay = options.clientRequests;
     const listChanged = options.listChanged === true;
     const logging = options.logging;
     const server = new Server(
@@ -108,6 +126,12 @@ export class VirtualServerFactory {
       // messages (neither: none at all).
       const level = logging === 'request' ? envelopeOf(ctx.mcpReq.envelope)?.[LOG_LEVEL_META_KEY] : logging?.level;
       const logs = logRelay(level, stream.send);
+      const ask = relay && ((method: executor.ClientRequestMethod, params: Record<string, unknown>, signal: AbortSignal) => {
+        if (!permits(relay.capabilities, method, params)) {
+          return Promise.reject(new VmcpError('FAILED_PRECONDITION', `the agent did not declare the capability ${method} needs`));
+        }
+        return this.clientRequests.ask(relay.key, (request) => relay.send(request, ctx.mcpReq.id), method, params, signal);
+      });
       try {
         const { result } = await this.calls.call({
           principal,
@@ -117,6 +141,7 @@ export class VirtualServerFactory {
           signal: AbortSignal.any(signals),
           ...(progress ? { onProgress: progress.relay } : {}),
           ...(logs ? { logs: { minLevel: logs.minLevel, onLog: logs.relay } } : {}),
+          ...(relay && ask ? { clientRequests: { capabilities: relay.capabilities, ask } } : {}),
         });
         // Every progress notification and log message goes out before the result.
         await stream.sent();
@@ -136,4 +161,14 @@ export class VirtualServerFactory {
 /** The SDK's envelope type is an empty object in its published declarations; its keys are read as unknown. */
 function envelopeOf(envelope: object | undefined): Record<string, unknown> | undefined {
   return envelope as Record<string, unknown> | undefined;
+}
+
+/** Whether the agent declared what `method` (with these params) needs: sampling, or elicitation in the mode asked for. */
+function permits(capabilities: executor.RelayedCapabilities, method: executor.ClientRequestMethod, params: Record<string, unknown>): boolean {
+  if (method === 'sampling/createMessage') return capabilities.sampling !== undefined;
+  const elicitation = capabilities.elicitation;
+  if (!elicitation) return false;
+  // An empty elicitation capability is form mode (2025-06-18 clients declare no modes).
+  if (params['mode'] === 'url') return elicitation['url'] !== undefined;
+  return elicitation['form'] !== undefined || Object.keys(elicitation).length === 0;
 }

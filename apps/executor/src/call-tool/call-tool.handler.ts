@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { executor, isVmcpError, type RpcReply, type RpcRequestParsed } from '@vmcp/contracts';
-import type { CallLog, CallProgress } from '@vmcp/connectors';
+import type { CallLog, CallProgress, ClientRequestRelay } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { metrics, secondsSince, type Logger } from '@vmcp/telemetry';
@@ -16,8 +16,10 @@ export const MAX_LOGS_PER_CALL = 100;
 /**
  * Runs one call that policy allowed, under the account's own credential, within the
  * caller's timeout. The result is the upstream's, unchanged. When the edge asked for
- * progress, or log messages, they are published per call as they come; a cancellation for the call (heard by
- * every replica) aborts it, which cancels it upstream too.
+ * progress, or log messages, they are published per call as they come; when its agent can be
+ * asked (sampling, elicitation), the upstream's requests go to that edge and the agent's
+ * answers back upstream. A cancellation for the call (heard by every replica) aborts it,
+ * which cancels it upstream too.
  */
 @Injectable()
 export class CallToolHandler implements OnModuleInit, OnModuleDestroy {
@@ -67,10 +69,29 @@ export class CallToolHandler implements OnModuleInit, OnModuleDestroy {
           this.bus.publish(executor.callLog, { execution_id: req.execution_id, ...log }, { token: req.execution_id });
         }
       : undefined;
+    // The upstream's requests during the call go to the edge holding it, which asks the agent;
+    // they wait no longer than the call's own deadline.
+    const deadlineAt = Date.now() + req.timeout_ms;
+    const capabilities = req.client_capabilities;
+    const clientRequests: ClientRequestRelay | undefined = capabilities
+      ? {
+          capabilities,
+          relay: (method, params) =>
+            this.bus.request(
+              executor.clientRequest,
+              { execution_id: req.execution_id, method, params },
+              { token: req.execution_id, timeoutMs: Math.max(1, deadlineAt - Date.now()), signal: call.signal },
+            ),
+        }
+      : undefined;
     try {
-      const result = await this.connectors
-        .for(req.connection)
-        .callTool(ctx, req.tool_name, req.arguments, { timeoutMs: req.timeout_ms, signal: call.signal, ...(onProgress ? { onProgress } : {}), ...(onLog ? { onLog } : {}) });
+      const result = await this.connectors.for(req.connection).callTool(ctx, req.tool_name, req.arguments, {
+        timeoutMs: req.timeout_ms,
+        signal: call.signal,
+        ...(onProgress ? { onProgress } : {}),
+        ...(onLog ? { onLog } : {}),
+        ...(clientRequests ? { clientRequests } : {}),
+      });
       metrics().executor.call(req.connection.connector, secondsSince(started), { toolError: result.isError === true });
       if (logsDropped > 0) this.publishDropped(req.execution_id, logsDropped, minLevel);
       // The reply leaves on another connection: progress and logs must be at the server first, so

@@ -1,11 +1,18 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ToolListChangedNotificationSchema, type Progress } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode,
+  McpError,
+  ToolListChangedNotificationSchema,
+  type Progress,
+} from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import { executor, ToolDefinition, type CallToolResult } from '@vmcp/contracts';
 import { VMCP_VERSION } from '@vmcp/telemetry';
 import { z } from 'zod';
-import type { CallLog, CallProgress } from '../connector.js';
+import type { CallLog, CallProgress, ClientRequestRelay } from '../connector.js';
 import { StoppedError, type Deadline } from '../shared/deadline.js';
 import { sanitizeUpstreamText } from '../shared/sanitize.js';
 import { CALL_MARKER_META_KEY, RequestStreamTap } from './request-stream-tap.js';
@@ -19,6 +26,12 @@ export interface UpstreamSessionSpec {
   readonly secrets: readonly string[];
   readonly connectTimeoutMs: number;
   readonly onToolsChanged: () => void;
+  /**
+   * What the session declares it can answer (an agent's sampling and elicitation
+   * capabilities): the upstream's requests of those kinds are relayed to the call they came
+   * on. Absent: none, and the upstream cannot ask anything.
+   */
+  readonly capabilities?: executor.RelayedCapabilities;
 }
 
 // Results are checked by vmcp's own (looser) contract schemas, so the SDK is told to
@@ -40,6 +53,8 @@ const TERMINATE_WAIT_MS = 1000;
  */
 export class McpUpstreamSession {
   private tools: Promise<ToolDefinition[]> | undefined;
+  /** Where each running call that relays server-to-client requests sends them, by its marker. */
+  private readonly relays = new Map<string, ClientRequestRelay['relay']>();
 
   private constructor(
     private readonly client: Client,
@@ -55,13 +70,16 @@ export class McpUpstreamSession {
     // The tap reads a call's log messages off its own response stream (see RequestStreamTap).
     const tap = new RequestStreamTap();
     const transport = new StreamableHTTPClientTransport(spec.url, { requestInit: { headers: spec.headers }, fetch: tap.fetch });
-    // No client capabilities: an upstream cannot ask the gateway to sample, elicit or list roots.
-    const client = new Client({ name: 'vmcp', version: VMCP_VERSION }, { capabilities: {} });
+    // Only the agent's own sampling and elicitation capabilities, when its calls relay them
+    // (the pool keeps a session per set): never roots, and nothing the agent cannot answer.
+    const client = new Client({ name: 'vmcp', version: VMCP_VERSION }, { capabilities: { ...spec.capabilities } });
     const session = new McpUpstreamSession(client, transport, tap, spec.secrets);
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       session.tools = undefined;
       spec.onToolsChanged();
     });
+    if (spec.capabilities?.sampling) client.setRequestHandler(CreateMessageRequestSchema, (request, extra) => session.relay('sampling/createMessage', request.params, extra.requestId));
+    if (spec.capabilities?.elicitation) client.setRequestHandler(ElicitRequestSchema, (request, extra) => session.relay('elicitation/create', request.params, extra.requestId) as never);
     const timer = AbortSignal.timeout(spec.connectTimeoutMs);
     try {
       await client.connect(transport, { signal: timer, timeout: spec.connectTimeoutMs + SDK_TIMER_SLACK_MS });
@@ -99,15 +117,25 @@ export class McpUpstreamSession {
     deadline: Deadline,
     onProgress?: (p: CallProgress) => void,
     onLog?: (log: CallLog) => void,
+    clientRequests?: ClientRequestRelay,
   ): Promise<CallToolResult> {
-    const marker = onLog ? randomUUID() : undefined;
-    const stop =
-      onLog && marker
-        ? this.tap.listen(marker, (params) => {
+    const marker = onLog || clientRequests ? randomUUID() : undefined;
+    let stop: (() => void) | undefined;
+    if (marker) {
+      const listening = this.tap.listen(
+        marker,
+        onLog &&
+          ((params) => {
             const log = logOf(params, this.secrets);
             if (log) onLog(log);
-          })
-        : undefined;
+          }),
+      );
+      if (clientRequests) this.relays.set(marker, clientRequests.relay);
+      stop = () => {
+        listening();
+        this.relays.delete(marker);
+      };
+    }
     let raw;
     try {
       raw = await this.request(
@@ -123,6 +151,24 @@ export class McpUpstreamSession {
     const result = executor.CallToolResult.safeParse(raw);
     if (!result.success) throw new MalformedAnswerError('tools/call result');
     return result.data;
+  }
+
+  /**
+   * A request the upstream sent on a call's stream, answered by that call's agent: refused
+   * when it came on no relaying call's stream (the standalone stream, a call already over) or
+   * would show the agent the account's credential. The SDK checks the answer's shape.
+   */
+  private async relay(method: executor.ClientRequestMethod, params: Record<string, unknown>, requestId: string | number): Promise<Record<string, unknown>> {
+    const marker = this.tap.callOf(requestId);
+    const relay = marker === undefined ? undefined : this.relays.get(marker);
+    if (!relay) throw new McpError(ErrorCode.InvalidRequest, `${method} is answered only during a tool call, on that call's own stream`);
+    const serialized = JSON.stringify(params);
+    if (this.secrets.some((secret) => serialized.includes(secret) || serialized.includes(JSON.stringify(secret).slice(1, -1)))) {
+      throw new McpError(ErrorCode.InvalidParams, `${method} withheld: it carried the connection's credential`);
+    }
+    const answer = await relay(method, params);
+    if ('refused' in answer) throw new McpError(answer.refused.code, answer.refused.message);
+    return answer.result;
   }
 
   /** Ends the upstream session (DELETE, briefly waited for), then drops the connection and the credential with it. */

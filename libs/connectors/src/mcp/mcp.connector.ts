@@ -1,4 +1,4 @@
-import { isVmcpError, VmcpError, type CallToolResult, type StaticAuth, type ToolDefinition } from '@vmcp/contracts';
+import { isVmcpError, VmcpError, type CallToolResult, type executor, type StaticAuth, type ToolDefinition } from '@vmcp/contracts';
 import { buildAuthHeaders, credentialStrings } from '../auth-headers.js';
 import type { CacheScope, CallToolOptions, Connector, ConnectorContext, ConnectorDeps, CredentialRequest, ListToolsOptions } from '../connector.js';
 import { Deadline, StoppedError } from '../shared/deadline.js';
@@ -70,7 +70,8 @@ export class McpConnector implements Connector {
 
   callTool(ctx: ConnectorContext, name: string, args: Record<string, unknown>, options: CallToolOptions): Promise<CallToolResult> {
     const deadline = Deadline.after(options.timeoutMs, options.signal);
-    return this.run(ctx, 'call', deadline, (s) => s.callTool(name, args, deadline, options.onProgress, options.onLog));
+    const relayed = options.clientRequests;
+    return this.run(ctx, 'call', deadline, (s) => s.callTool(name, args, deadline, options.onProgress, options.onLog, relayed), relayed?.capabilities);
   }
 
   forget(scope: CacheScope): void {
@@ -87,8 +88,14 @@ export class McpConnector implements Connector {
    * Runs one operation on the account's session. A session found broken is replaced, and
    * the operation retried once where that is safe (see shouldRetry).
    */
-  private async run<T>(ctx: ConnectorContext, operation: UpstreamOperation, deadline: Deadline, op: (s: McpUpstreamSession) => Promise<T>): Promise<T> {
-    const key = sessionKey(ctx);
+  private async run<T>(
+    ctx: ConnectorContext,
+    operation: UpstreamOperation,
+    deadline: Deadline,
+    op: (s: McpUpstreamSession) => Promise<T>,
+    capabilities?: executor.RelayedCapabilities,
+  ): Promise<T> {
+    const key = sessionKey(ctx, capabilities);
     // An OAuth token the upstream refused: the next session asks the vault to refresh it.
     let rejectedToken: string | undefined;
     for (let attempt = 0; ; attempt++) {
@@ -102,7 +109,7 @@ export class McpConnector implements Connector {
       try {
         const rejected = rejectedToken;
         lease ??= await deadline.race(
-          this.pool.acquire(key, { tenantId: ctx.tenantId, connectionId: ctx.connection.id, accountId: ctx.accountId }, () => this.open(ctx, rejected)),
+          this.pool.acquire(key, { tenantId: ctx.tenantId, connectionId: ctx.connection.id, accountId: ctx.accountId }, () => this.open(ctx, capabilities, rejected)),
           (late) => late.release(),
         );
       } catch (err) {
@@ -128,7 +135,7 @@ export class McpConnector implements Connector {
     return expiresAt !== undefined && Date.now() >= expiresAt - TOKEN_EXPIRY_MARGIN_MS;
   }
 
-  private async open(ctx: ConnectorContext, rejectedToken?: string): Promise<McpUpstreamSession> {
+  private async open(ctx: ConnectorContext, capabilities: executor.RelayedCapabilities | undefined, rejectedToken?: string): Promise<McpUpstreamSession> {
     const { connection } = ctx;
     const url = upstreamUrl(connection.settings.url, connection.name);
     let secret: StaticAuth | undefined;
@@ -156,6 +163,7 @@ export class McpConnector implements Connector {
         headers,
         secrets,
         connectTimeoutMs: this.connectTimeoutMs,
+        ...(capabilities ? { capabilities } : {}),
         onToolsChanged: () => this.deps.onToolsChanged?.({ tenantId: ctx.tenantId, connectionId: connection.id, accountId: ctx.accountId }),
       });
       if (connection.auth_type === 'oauth2' && secret && 'token' in secret) {
@@ -167,7 +175,7 @@ export class McpConnector implements Connector {
       const failure = classifyFailure(err);
       // An OAuth token refused at the handshake (revoked early, clocks apart): once, with a refreshed one.
       if (connection.auth_type === 'oauth2' && !rejectedToken && secret && 'token' in secret && failure.kind === 'http' && failure.status === 401) {
-        return this.open(ctx, secret.token);
+        return this.open(ctx, capabilities, secret.token);
       }
       throw toVmcpError(failure, connection.name, secrets);
     }
@@ -187,11 +195,12 @@ export class McpConnector implements Connector {
 /**
  * One session per tenant, connection and account, and per upstream address and auth
  * settings too: a connection edited before its change event arrives never reuses a session
- * opened under the old settings.
+ * opened under the old settings. Calls of agents that can be asked different things
+ * (sampling, elicitation) get sessions of their own, declaring just that.
  */
-function sessionKey(ctx: ConnectorContext): string {
+function sessionKey(ctx: ConnectorContext, capabilities: executor.RelayedCapabilities | undefined): string {
   const { connection: c } = ctx;
-  return JSON.stringify([ctx.tenantId, c.id, ctx.accountId, c.settings.url, c.auth_type, c.settings.header_name ?? null]);
+  return JSON.stringify([ctx.tenantId, c.id, ctx.accountId, c.settings.url, c.auth_type, c.settings.header_name ?? null, capabilities ?? null]);
 }
 
 function upstreamUrl(raw: string | undefined, connectionName: string): URL {

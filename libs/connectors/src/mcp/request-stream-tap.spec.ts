@@ -112,6 +112,33 @@ describe('RequestStreamTap', () => {
     expect(heard).toEqual([]);
   });
 
+  it("notes each server request by the call whose stream it came on, before the reader sees it, until that call stops listening", async () => {
+    const request = (id: number | string, method: string) => JSON.stringify({ jsonrpc: '2.0', id, method, params: {} });
+    const { inner } = upstream(({ id, params }) =>
+      sse(`data: ${request(params.name === 'one' ? 7 : '7', 'sampling/createMessage')}\n\ndata: ${log('not a request')}\n\ndata: ${result(id)}\n\n`),
+    );
+    const tap = new RequestStreamTap(inner);
+    const stopA = tap.listen('a');
+    tap.listen('b');
+    const [one, two, unmarked] = await Promise.all([
+      tap.fetch('http://u/mcp', post(1, 'one', 'a')),
+      tap.fetch('http://u/mcp', post(2, 'two', 'b')),
+      tap.fetch('http://u/mcp', post(3, 'three')),
+    ]);
+    // Noted by the time the reader gets the event's first byte.
+    const reader = one.body!.getReader();
+    await reader.read();
+    expect(tap.callOf(7)).toBe('a');
+    await two.text();
+    await unmarked.text();
+    // The JSON-RPC ids 7 and "7" are different requests.
+    expect(tap.callOf('7')).toBe('b');
+    expect(tap.callOf(8)).toBeUndefined();
+    stopA();
+    expect(tap.callOf(7)).toBeUndefined();
+    expect(tap.callOf('7')).toBe('b');
+  });
+
   it('stops passing messages on once the call stopped listening', async () => {
     let push!: (text: string) => void;
     let end!: () => void;

@@ -17,23 +17,38 @@ const MAX_EVENT_CHARS = 64 * 1024;
 /**
  * Wraps the fetch of one upstream session's transport. The response of a POST that carries
  * a registered call marker, when it is an SSE stream, is read on the way through: each
- * `notifications/message` event on it goes to that call's listener. The bytes reach the
+ * `notifications/message` event on it goes to that call's listener, and each request the
+ * server sends on it (sampling, elicitation) is noted as that call's. The bytes reach the
  * SDK unchanged; every other request and response is not touched.
  *
  * Only the call's own POST stream is read: messages the upstream sends on its standalone
  * (GET) stream, or replays on a resumed stream, belong to no call and are not attributed.
  */
 export class RequestStreamTap {
-  private readonly listeners = new Map<string, StreamNotificationListener>();
+  private readonly listeners = new Map<string, { readonly onLog: StreamNotificationListener | undefined; readonly requests: Set<string> }>();
+  /** The marker of the call on whose stream each pending server-to-client request came, by request id. */
+  private readonly owners = new Map<string, string>();
 
   constructor(private readonly inner: Fetch = fetch) {}
 
-  /** Sends `listener` the log messages of the call marked `marker`, until the returned function is called. */
-  listen(marker: string, listener: StreamNotificationListener): () => void {
-    this.listeners.set(marker, listener);
+  /**
+   * Reads the stream of the call marked `marker` until the returned function is called:
+   * its log messages go to `onLog`, and the server-to-client requests on it are noted, so
+   * `callOf(id)` names the call each belongs to.
+   */
+  listen(marker: string, onLog?: StreamNotificationListener): () => void {
+    const entry = { onLog, requests: new Set<string>() };
+    this.listeners.set(marker, entry);
     return () => {
-      if (this.listeners.get(marker) === listener) this.listeners.delete(marker);
+      if (this.listeners.get(marker) !== entry) return;
+      this.listeners.delete(marker);
+      for (const id of entry.requests) this.owners.delete(id);
     };
+  }
+
+  /** The marker of the call on whose stream the server-to-client request `id` came, while that call is listened to. */
+  callOf(id: string | number): string | undefined {
+    return this.owners.get(requestKey(id));
   }
 
   readonly fetch: Fetch = async (url, init) => {
@@ -48,19 +63,26 @@ export class RequestStreamTap {
   };
 
   private dispatch(marker: string, data: string): boolean {
-    const listener = this.listeners.get(marker);
-    if (!listener) return false;
-    // Cheap test first: most events are progress or the result.
-    if (!data.includes('notifications/message')) return true;
+    const entry = this.listeners.get(marker);
+    if (!entry) return false;
+    // Cheap test first: the result has no method.
+    if (!data.includes('"method"')) return true;
     let message: unknown;
     try {
       message = JSON.parse(data);
     } catch {
       return true;
     }
-    if (isRecord(message) && message['method'] === 'notifications/message' && isRecord(message['params'])) {
+    if (!isRecord(message) || typeof message['method'] !== 'string') return true;
+    const id = message['id'];
+    if (typeof id === 'string' || typeof id === 'number') {
+      // A request of the server's: noted before the SDK reads it (these bytes reach it after this).
+      const key = requestKey(id);
+      entry.requests.add(key);
+      this.owners.set(key, marker);
+    } else if (message['method'] === 'notifications/message' && isRecord(message['params']) && entry.onLog) {
       try {
-        listener(message['params']);
+        entry.onLog(message['params']);
       } catch {
         // A listener's failure is its own; the stream goes on.
       }
@@ -144,13 +166,19 @@ export function sseTap(onData: (data: string) => boolean): TransformStream<Uint8
 
   return new TransformStream({
     transform(chunk, controller) {
-      controller.enqueue(chunk);
+      // Parsed before it is passed on: what the tap notes is there when the reader sees the event.
       if (parsing) feed(decoder.decode(chunk, { stream: true }));
+      controller.enqueue(chunk);
     },
     flush() {
       // An event is dispatched only at its blank line: a stream cut short drops its last one.
     },
   });
+}
+
+/** JSON-RPC ids 1 and "1" are different requests. */
+function requestKey(id: string | number): string {
+  return `${typeof id}:${id}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

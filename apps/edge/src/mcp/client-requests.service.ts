@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { edge, executor, VmcpError } from '@vmcp/contracts';
+import type { ClientRequestAnswer } from '@vmcp/connectors';
+import { Bus } from '@vmcp/messaging';
+import { randomUUID } from 'node:crypto';
+
+/** The ids of vmcp's own requests to agents: the prefix, then a UUID that names the request on the bus. */
+const ID_PREFIX = 'vmcp-';
+const OWN_ID = /^vmcp-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+/** Bound of the agent's error message passed back upstream (the bus contract allows 1000). */
+const MAX_REFUSAL_MESSAGE = 500;
+
+/** A JSON-RPC request to the agent, as the transport sends it. */
+export interface AgentRequest {
+  readonly jsonrpc: '2.0';
+  readonly id: string;
+  readonly method: executor.ClientRequestMethod;
+  readonly params: Record<string, unknown>;
+}
+
+/**
+ * Server-to-client requests (an upstream's `sampling/createMessage` or `elicitation/create`
+ * during a call) asked of a 2025-era session's agent, and the agent's answers. The request
+ * goes out on the call's own stream, from the replica holding the call; the answer is a POST
+ * of its own that any replica may take: that replica publishes it under the request's id,
+ * and the asking replica takes it only from the session it asked.
+ */
+@Injectable()
+export class ClientRequests {
+  constructor(private readonly bus: Bus) {}
+
+  /**
+   * Sends the agent `method` through `send` and resolves with its answer (its result or its
+   * JSON-RPC error). Rejects with CANCELLED when `signal` aborts first (the call ended or
+   * the agent went away).
+   */
+  ask(sessionKey: string, send: (request: AgentRequest) => Promise<void>, method: executor.ClientRequestMethod, params: Record<string, unknown>, signal: AbortSignal): Promise<ClientRequestAnswer> {
+    if (signal.aborted) return Promise.reject(new VmcpError('CANCELLED', 'the call ended before the agent was asked'));
+    const uuid = randomUUID();
+    return new Promise<ClientRequestAnswer>((resolve, reject) => {
+      const answers = this.bus.subscribe(
+        edge.clientAnswer,
+        (answer) => {
+          // Another session cannot answer for this one, even knowing the id.
+          if (answer.key !== sessionKey) return;
+          done();
+          if (answer.error) resolve({ refused: answer.error });
+          else resolve({ result: answer.result ?? {} });
+        },
+        { token: uuid },
+      );
+      const onAbort = () => {
+        done();
+        reject(new VmcpError('CANCELLED', `the call ended before the agent answered ${method}`));
+      };
+      const done = () => {
+        answers.unsubscribe();
+        signal.removeEventListener('abort', onAbort);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      // The subscription is at the server before the agent can see the request.
+      this.bus
+        .flush()
+        .then(() => send({ jsonrpc: '2.0', id: `${ID_PREFIX}${uuid}`, method, params }))
+        .catch(() => {
+          done();
+          reject(new VmcpError('UNAVAILABLE', `${method} could not be sent to the agent`));
+        });
+    });
+  }
+
+  /**
+   * The agent's answers to vmcp's requests among the messages of a POST body, published for
+   * the replica that asked. Answers to ids vmcp never used are left out. Returns whether
+   * the body held nothing but answers (the POST is then done: 202). An answer bigger than
+   * the bus carries is a PAYLOAD_TOO_LARGE error (nothing of the body is published then,
+   * unless an earlier answer of a batch already was).
+   */
+  deliver(sessionKey: string, body: unknown): boolean {
+    const messages = Array.isArray(body) ? body : [body];
+    let onlyAnswers = messages.length > 0;
+    for (const message of messages) {
+      if (!isAnswer(message)) {
+        onlyAnswers = false;
+        continue;
+      }
+      const own = typeof message.id === 'string' ? OWN_ID.exec(message.id) : null;
+      if (!own?.[1]) continue;
+      const error = message.error;
+      const answer = isRecord(error)
+        ? { key: sessionKey, error: { code: Number.isInteger(error['code']) ? (error['code'] as number) : -32603, message: String(error['message'] ?? '').slice(0, MAX_REFUSAL_MESSAGE) } }
+        : { key: sessionKey, result: message.result as Record<string, unknown> };
+      // What the bus cannot carry is refused here, not lost on the way.
+      const size = Buffer.byteLength(JSON.stringify(answer));
+      const max = this.bus.maxPayloadBytes();
+      if (size > max) throw new VmcpError('PAYLOAD_TOO_LARGE', `an answer of ${size} bytes is more than vmcp relays (${max})`);
+      this.bus.publish(edge.clientAnswer, answer, { token: own[1] });
+    }
+    return onlyAnswers;
+  }
+}
+
+/** A JSON-RPC response: an id, and an object result or an error; no method. */
+function isAnswer(message: unknown): message is { id: unknown; result?: unknown; error?: unknown } {
+  if (!isRecord(message) || 'method' in message || !('id' in message)) return false;
+  return isRecord(message['result']) !== isRecord(message['error']);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

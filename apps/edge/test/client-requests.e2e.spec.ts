@@ -1,0 +1,300 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, McpError, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import {
+  api,
+  NATS_PERMISSIONS_FILE,
+  natsUsers,
+  startNatsServer,
+  startStack,
+  startUpstreamMcpServer,
+  type EdgeReplica,
+  type NatsServerHandle,
+  type Stack,
+  type UpstreamMcpServer,
+} from '@vmcp/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textOf } from './mcp-client.js';
+
+// An upstream's requests to the agent during a call (sampling/createMessage,
+// elicitation/create) reach a 2025-era agent on that call's own stream, and its answer goes
+// back upstream. The answer is a POST of its own: here it always reaches the other edge
+// replica than the call, as behind a load balancer. The upstream session declares exactly
+// what the agent declared; an agent that declared nothing is never asked; a question
+// carrying the account's credential is withheld; another session's answer is not taken.
+// The bus runs with the production permission file.
+
+const ALICE_SECRET = 'alice-ask-secret-5c1f0e93';
+const BOB_SECRET = 'bob-ask-secret-2a7d66b4';
+
+interface Asked {
+  readonly method: string;
+  readonly params: Record<string, unknown>;
+}
+
+interface Agent {
+  readonly client: Client;
+  readonly transport: StreamableHTTPClientTransport;
+  readonly asked: Asked[];
+  /** Answers (POSTs with no method) this agent sent, all to the second replica. */
+  readonly answers: number;
+}
+
+/** What the upstream's `ask` tool answered: the client's answer or the error it got, and the capabilities its session was initialized with. */
+interface AskOutcome {
+  answer?: { action?: string; content?: Record<string, unknown>; role?: string; model?: string; content_text?: string } & Record<string, unknown>;
+  error?: { code: number; message: string };
+  capabilities: ClientCapabilities;
+}
+
+describe('sampling and elicitation relayed to 2025-era agents', () => {
+  let nats: NatsServerHandle;
+  let upstream: UpstreamMcpServer;
+  let stack: Stack;
+  let replica: EdgeReplica;
+  let configId: string;
+  let mcpUrl: string;
+  let tenant: ReturnType<typeof api>;
+  const agents: Agent[] = [];
+
+  const mint = async (identifier: string) =>
+    (await tenant.post<{ token: string }>(`/api/v1/mcp/configs/${configId}/tokens`, { identifier })).body.token;
+
+  /**
+   * An SDK agent: its tool calls go to the first edge, every other POST (its answers above
+   * all) to the second. `answer` is its handler for both kinds of request.
+   */
+  const connect = async (token: string, capabilities: ClientCapabilities, answer?: (asked: Asked, requestId: string | number) => Promise<Record<string, unknown>>): Promise<Agent> => {
+    const asked: Asked[] = [];
+    const sent = { answers: 0 };
+    const route: typeof fetch = (input, init) => {
+      const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as { method?: string }) : undefined;
+      const toReplica = body !== undefined && body.method !== 'tools/call';
+      if (body !== undefined && body.method === undefined) sent.answers++;
+      return fetch(toReplica ? String(input).replace(stack.publicUrl, replica.url) : input, init);
+    };
+    const client = new Client({ name: 'vmcp-ask-agent', version: '1.0.0' }, { capabilities });
+    const handle = (method: string) => async (request: { params: Record<string, unknown> }, extra: { requestId: string | number }) => {
+      asked.push({ method, params: request.params });
+      if (!answer) throw new Error('not expected');
+      return answer({ method, params: request.params }, extra.requestId);
+    };
+    if (capabilities.sampling) client.setRequestHandler(CreateMessageRequestSchema, handle('sampling/createMessage') as never);
+    if (capabilities.elicitation) client.setRequestHandler(ElicitRequestSchema, handle('elicitation/create') as never);
+    const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${token}` } }, fetch: route });
+    await client.connect(transport);
+    const agent: Agent = {
+      client,
+      transport,
+      asked,
+      get answers() {
+        return sent.answers;
+      },
+    };
+    agents.push(agent);
+    return agent;
+  };
+
+  const ask = async (agent: Agent, args: { kind: 'sampling' | 'elicitation' | 'elicitation_url'; prompt: string; leak?: boolean }) => {
+    const result = await agent.client.callTool({ name: 'ask', arguments: args });
+    return { isError: result.isError === true, outcome: JSON.parse(textOf(result)) as AskOutcome };
+  };
+
+  beforeAll(async () => {
+    const creds = natsUsers();
+    nats = await startNatsServer({ configFile: NATS_PERMISSIONS_FILE, env: creds.serverEnv });
+    upstream = await startUpstreamMcpServer();
+    // Bodies past NATS's 1 MiB are taken, so an answer too big to relay can be sent.
+    stack = await startStack({ natsUrl: nats.url, database: 'sqlite', natsUsers: creds.users, serviceEnv: { edge: { VMCP_MAX_BODY_BYTES: String(4 * 1024 * 1024) } } });
+    replica = await stack.startEdgeReplica();
+    const admin = api(stack.baseUrl, stack.adminKey);
+    tenant = api(stack.baseUrl, ((await admin.post('/api/v1/tenants', { name: 'client-requests' })).body as { api_key: string }).api_key);
+    expect((await tenant.post('/api/v1/connections', { name: 'upstream', connector: 'mcp', auth_type: 'bearer_token', settings: { url: upstream.url } })).status).toBe(201);
+    for (const [identifier, secret] of [['alice', ALICE_SECRET], ['bob', BOB_SECRET]] as const) {
+      const r = await tenant.post('/api/v1/connected_accounts', { connection_name: 'upstream', identifier, authorization_details: { static_auth: { token: secret } } });
+      expect(r.status).toBe(201);
+    }
+    const config = await tenant.post<{ config: { id: string; mcp_server_url: string } }>('/api/v1/mcp/configs', {
+      name: 'asking',
+      connection_tool_mappings: [{ connection_name: 'upstream', tools: ['ask', 'echo'] }],
+    });
+    expect(config.status).toBe(201);
+    ({ id: configId, mcp_server_url: mcpUrl } = config.body.config);
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(agents.map((a) => a.client.close()));
+    await stack?.close();
+    await upstream?.close();
+    await nats?.stop();
+  });
+
+  it("puts the upstream's sampling request to the agent on the call's stream and takes its answer on the other replica", async () => {
+    const agent = await connect(await mint('alice'), { sampling: {} }, async ({ params }) => {
+      const messages = params['messages'] as Array<{ content: { text: string } }>;
+      return { role: 'assistant', model: 'agent-model', content: { type: 'text', text: `model says: ${messages[0]?.content.text}` } };
+    });
+    const { isError, outcome } = await ask(agent, { kind: 'sampling', prompt: 'what is 6 x 7?' });
+    expect(isError).toBe(false);
+    expect(outcome.answer).toMatchObject({ role: 'assistant', model: 'agent-model', content: { type: 'text', text: 'model says: what is 6 x 7?' } });
+    // The upstream session declares what the agent declared, and nothing else.
+    expect(outcome.capabilities).toEqual({ sampling: {} });
+    expect(agent.asked).toEqual([{ method: 'sampling/createMessage', params: expect.objectContaining({ maxTokens: 50 }) }]);
+    expect(agent.answers).toBe(1);
+  });
+
+  it('relays elicitation in form and url mode, accepted or declined', async () => {
+    const replies: Record<string, Record<string, unknown>> = {
+      accept: { action: 'accept', content: { answer: 'blue' } },
+      decline: { action: 'decline' },
+      url: { action: 'accept' },
+    };
+    const agent = await connect(await mint('alice'), { elicitation: { form: {}, url: {} } }, async ({ params }) => replies[String(params['message'])]!);
+    const accepted = await ask(agent, { kind: 'elicitation', prompt: 'accept' });
+    expect(accepted.outcome.answer).toEqual({ action: 'accept', content: { answer: 'blue' } });
+    expect(accepted.outcome.capabilities).toEqual({ elicitation: { form: {}, url: {} } });
+    expect((await ask(agent, { kind: 'elicitation', prompt: 'decline' })).outcome.answer).toEqual({ action: 'decline' });
+    expect((await ask(agent, { kind: 'elicitation_url', prompt: 'url' })).outcome.answer).toEqual({ action: 'accept' });
+    expect(agent.asked.map((a) => [a.params['mode'], a.params['message']])).toEqual([
+      ['form', 'accept'],
+      ['form', 'decline'],
+      ['url', 'url'],
+    ]);
+    expect(agent.asked[2]?.params['url']).toBe('https://example.com/consent');
+  });
+
+  it("passes the agent's refusal back upstream with its code and message", async () => {
+    const agent = await connect(await mint('alice'), { sampling: {} }, async () => {
+      throw new McpError(-1, 'the user rejected the sampling request');
+    });
+    const { isError, outcome } = await ask(agent, { kind: 'sampling', prompt: 'anything' });
+    expect(isError).toBe(true);
+    expect(outcome.error?.code).toBe(-1);
+    expect(outcome.error?.message).toContain('the user rejected the sampling request');
+  });
+
+  it('never asks an agent what it did not declare', async () => {
+    const silent = await connect(await mint('alice'), {});
+    const sampled = await ask(silent, { kind: 'sampling', prompt: 'nobody to ask' });
+    expect(sampled.isError).toBe(true);
+    // The upstream session declared nothing, and its request was refused as an unknown method.
+    expect(sampled.outcome.capabilities).toEqual({});
+    expect(sampled.outcome.error?.code).toBe(-32601);
+    const formOnly = await connect(await mint('alice'), { elicitation: { form: {} } }, async () => ({ action: 'accept' }));
+    const url = await ask(formOnly, { kind: 'elicitation_url', prompt: 'open this' });
+    expect(url.isError).toBe(true);
+    expect(url.outcome.error?.code).toBe(-32602);
+    expect(formOnly.asked).toEqual([]);
+    // The calls themselves still work.
+    expect(textOf(await silent.client.callTool({ name: 'echo', arguments: { text: 'still here' } }))).toBe('still here');
+  });
+
+  it("withholds a question that carries the account's credential", async () => {
+    const agent = await connect(await mint('alice'), { sampling: {} }, async () => ({ role: 'assistant', model: 'm', content: { type: 'text', text: 'leaked?' } }));
+    const { isError, outcome } = await ask(agent, { kind: 'sampling', prompt: 'the token is', leak: true });
+    expect(isError).toBe(true);
+    expect(outcome.error?.message).toContain('withheld');
+    expect(agent.asked).toEqual([]);
+    expect(JSON.stringify(outcome)).not.toContain(ALICE_SECRET);
+  });
+
+  it("takes an answer only from the session that was asked, whoever else knows the request's id", async () => {
+    const bobToken = await mint('bob');
+    const bob = await connect(bobToken, { sampling: {} });
+    const aliceToken = await mint('alice');
+    const alice = await connect(aliceToken, { sampling: {} }, async (_asked, requestId) => {
+      // Bob's session (another user) and a bare session-less POST answer Alice's request first.
+      for (const sessionId of [bob.transport.sessionId!, undefined]) {
+        const res = await fetch(mcpUrl.replace(stack.publicUrl, replica.url), {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${sessionId ? bobToken : aliceToken}`,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': '2025-11-25',
+            ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: requestId, result: { role: 'assistant', model: 'forged', content: { type: 'text', text: 'forged' } } }),
+        });
+        expect(res.status).toBe(sessionId ? 202 : 400);
+      }
+      return { role: 'assistant', model: 'alice-model', content: { type: 'text', text: 'genuine' } };
+    });
+    const { outcome } = await ask(alice, { kind: 'sampling', prompt: 'who answers?' });
+    expect(outcome.answer).toMatchObject({ model: 'alice-model', content: { text: 'genuine' } });
+  });
+
+  it('answers 202 to answers it never asked for, 400 to a malformed one, 413 to one too big to relay, and keeps serving', async () => {
+    const token = await mint('alice');
+    const agent = await connect(token, { sampling: {} });
+    const bodies: unknown[] = [
+      { jsonrpc: '2.0', id: 'vmcp-00000000-0000-4000-8000-000000000000', result: { role: 'assistant' } },
+      { jsonrpc: '2.0', id: 'vmcp-not-a-uuid', result: {} },
+      { jsonrpc: '2.0', id: 42, result: {} },
+      [{ jsonrpc: '2.0', id: 'vmcp-00000000-0000-4000-8000-000000000002', error: { code: -1, message: 'x'.repeat(5000) } }],
+    ];
+    for (const body of bodies) {
+      for (const base of [stack.baseUrl, replica.url]) {
+        const res = await fetch(mcpUrl.replace(stack.publicUrl, base), {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': '2025-11-25',
+            'mcp-session-id': agent.transport.sessionId!,
+          },
+          body: JSON.stringify(body),
+        });
+        expect(res.status, JSON.stringify(body)).toBe(202);
+      }
+    }
+    // Not a JSON-RPC message at all (an error's code must be an integer): refused as such.
+    const malformed = await fetch(mcpUrl.replace(stack.publicUrl, replica.url), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        'mcp-session-id': agent.transport.sessionId!,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'vmcp-00000000-0000-4000-8000-000000000001', error: { code: 'not a number', message: { nested: true } } }),
+    });
+    expect(malformed.status).toBe(400);
+    const oversized = await fetch(mcpUrl.replace(stack.publicUrl, replica.url), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        'mcp-session-id': agent.transport.sessionId!,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'vmcp-00000000-0000-4000-8000-000000000003', result: { content: { type: 'text', text: 'x'.repeat(1_200_000) } } }),
+    });
+    expect(oversized.status).toBe(413);
+    expect(await oversized.json()).toMatchObject({ error: { code: -32600, data: { code: 'PAYLOAD_TOO_LARGE' } } });
+    expect(await malformed.json()).toMatchObject({ error: { code: -32600, message: expect.stringContaining('not a valid JSON-RPC message') } });
+    expect(textOf(await agent.client.callTool({ name: 'echo', arguments: { text: 'fine' } }))).toBe('fine');
+  });
+
+  it("drops the question when the agent cancels the call, and asks again on the next one", async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const agent = await connect(await mint('alice'), { sampling: {} }, async () => {
+      calls++;
+      if (calls === 1) await held;
+      return { role: 'assistant', model: 'm', content: { type: 'text', text: `answer ${calls}` } };
+    });
+    const stop = new AbortController();
+    const first = agent.client.callTool({ name: 'ask', arguments: { kind: 'sampling', prompt: 'one' } }, undefined, { signal: stop.signal });
+    await expect.poll(() => agent.asked.length).toBe(1);
+    stop.abort();
+    await expect(first).rejects.toThrow();
+    release();
+    const { outcome } = await ask(agent, { kind: 'sampling', prompt: 'two' });
+    expect(outcome.answer).toMatchObject({ content: { text: 'answer 2' } });
+  });
+});
