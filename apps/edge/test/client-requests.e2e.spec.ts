@@ -26,6 +26,8 @@ import { textOf } from './mcp-client.js';
 
 const ALICE_SECRET = 'alice-ask-secret-5c1f0e93';
 const BOB_SECRET = 'bob-ask-secret-2a7d66b4';
+// Characters URL encoding changes, so an upstream quoting it URL-encoded hides it from a plain search.
+const CAROL_SECRET = 'carol+ask/secret=7e0b';
 
 interface Asked {
   readonly method: string;
@@ -40,9 +42,10 @@ interface Agent {
   readonly answers: number;
 }
 
-/** What the upstream's `ask` tool answered: the client's answer or the error it got, and the capabilities its session was initialized with. */
+/** What the upstream's `ask` tool answered: the client's first answer, how many it answered, the error that stopped it, and the capabilities its session was initialized with. */
 interface AskOutcome {
-  answer?: { action?: string; content?: Record<string, unknown>; role?: string; model?: string; content_text?: string } & Record<string, unknown>;
+  answer?: Record<string, unknown>;
+  answered: number;
   error?: { code: number; message: string };
   capabilities: ClientCapabilities;
 }
@@ -95,7 +98,7 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
     return agent;
   };
 
-  const ask = async (agent: Agent, args: { kind: 'sampling' | 'elicitation' | 'elicitation_url'; prompt: string; leak?: boolean }) => {
+  const ask = async (agent: Agent, args: { kind: 'sampling' | 'elicitation' | 'elicitation_url'; prompt: string; leak?: 'plain' | 'url'; times?: number }) => {
     const result = await agent.client.callTool({ name: 'ask', arguments: args });
     return { isError: result.isError === true, outcome: JSON.parse(textOf(result)) as AskOutcome };
   };
@@ -110,7 +113,7 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
     const admin = api(stack.baseUrl, stack.adminKey);
     tenant = api(stack.baseUrl, ((await admin.post('/api/v1/tenants', { name: 'client-requests' })).body as { api_key: string }).api_key);
     expect((await tenant.post('/api/v1/connections', { name: 'upstream', connector: 'mcp', auth_type: 'bearer_token', settings: { url: upstream.url } })).status).toBe(201);
-    for (const [identifier, secret] of [['alice', ALICE_SECRET], ['bob', BOB_SECRET]] as const) {
+    for (const [identifier, secret] of [['alice', ALICE_SECRET], ['bob', BOB_SECRET], ['carol', CAROL_SECRET]] as const) {
       const r = await tenant.post('/api/v1/connected_accounts', { connection_name: 'upstream', identifier, authorization_details: { static_auth: { token: secret } } });
       expect(r.status).toBe(201);
     }
@@ -189,13 +192,58 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
     expect(textOf(await silent.client.callTool({ name: 'echo', arguments: { text: 'still here' } }))).toBe('still here');
   });
 
-  it("withholds a question that carries the account's credential", async () => {
-    const agent = await connect(await mint('alice'), { sampling: {} }, async () => ({ role: 'assistant', model: 'm', content: { type: 'text', text: 'leaked?' } }));
-    const { isError, outcome } = await ask(agent, { kind: 'sampling', prompt: 'the token is', leak: true });
+  it("withholds a question that carries the account's credential, as is or URL-encoded", async () => {
+    for (const [user, leak] of [['alice', 'plain'], ['carol', 'url']] as const) {
+      const agent = await connect(await mint(user), { sampling: {} }, async () => ({ role: 'assistant', model: 'm', content: { type: 'text', text: 'leaked?' } }));
+      const { isError, outcome } = await ask(agent, { kind: 'sampling', prompt: 'the token is', leak });
+      expect(isError, user).toBe(true);
+      expect(outcome.error).toMatchObject({ code: -32602, message: expect.stringContaining('withheld') });
+      expect(agent.asked, user).toEqual([]);
+    }
+  });
+
+  it('declares upstream only the parts of the capabilities MCP defines, so agents that say the same share one upstream session', async () => {
+    const reply = async () => ({ action: 'decline' });
+    const first = await connect(await mint('bob'), { elicitation: {}, sampling: { context: {} }, ...({ experimental: { x: {} } } as ClientCapabilities) }, reply);
+    const { outcome } = await ask(first, { kind: 'elicitation', prompt: 'canonical' });
+    // 2025-06-18 clients declare elicitation with no mode: that is form mode.
+    expect(outcome.capabilities).toEqual({ sampling: { context: {} }, elicitation: { form: {} } });
+    const sessions = upstream.initializeCount();
+    // Noise MCP does not define changes nothing upstream: the same pooled session answers.
+    const second = await connect(await mint('bob'), { elicitation: { form: { junk: 1 } }, sampling: { context: { also: 'junk' } } } as ClientCapabilities, reply);
+    expect((await ask(second, { kind: 'elicitation', prompt: 'same session' })).outcome.capabilities).toEqual({ sampling: { context: {} }, elicitation: { form: {} } });
+    expect(upstream.initializeCount()).toBe(sessions);
+  });
+
+  it('gives each of two concurrent calls on one pooled upstream session only its own questions', async () => {
+    const held: Array<() => void> = [];
+    const hold = (name: string) => async ({ params }: Asked) => {
+      // Both questions are out before either is answered.
+      await new Promise<void>((r) => held.push(r));
+      const messages = params['messages'] as Array<{ content: { text: string } }>;
+      return { role: 'assistant', model: name, content: { type: 'text', text: `${name} heard ${messages[0]?.content.text}` } };
+    };
+    const a = await connect(await mint('alice'), { sampling: {} }, hold('a'));
+    const b = await connect(await mint('alice'), { sampling: {} }, hold('b'));
+    const both = Promise.all([ask(a, { kind: 'sampling', prompt: 'for a' }), ask(b, { kind: 'sampling', prompt: 'for b' })]);
+    await expect.poll(() => held.length).toBe(2);
+    for (const release of held) release();
+    const [fromA, fromB] = await both;
+    expect(fromA.outcome.answer).toMatchObject({ model: 'a', content: { text: 'a heard for a' } });
+    expect(fromB.outcome.answer).toMatchObject({ model: 'b', content: { text: 'b heard for b' } });
+    expect(a.asked.map((q) => (q.params['messages'] as Array<{ content: { text: string } }>)[0]?.content.text)).toEqual(['for a']);
+    expect(b.asked.map((q) => (q.params['messages'] as Array<{ content: { text: string } }>)[0]?.content.text)).toEqual(['for b']);
+  });
+
+  it('relays at most 16 questions per call, then refuses the upstream', async () => {
+    const agent = await connect(await mint('alice'), { sampling: {} }, async () => ({ role: 'assistant', model: 'm', content: { type: 'text', text: 'again' } }));
+    const { isError, outcome } = await ask(agent, { kind: 'sampling', prompt: 'many', times: 20 });
     expect(isError).toBe(true);
-    expect(outcome.error?.message).toContain('withheld');
-    expect(agent.asked).toEqual([]);
-    expect(JSON.stringify(outcome)).not.toContain(ALICE_SECRET);
+    expect(outcome.answered).toBe(16);
+    expect(outcome.error?.message).toContain('at most 16');
+    expect(agent.asked).toHaveLength(16);
+    // The next call has its own allowance.
+    expect((await ask(agent, { kind: 'sampling', prompt: 'fresh', times: 2 })).outcome.answered).toBe(2);
   });
 
   it("takes an answer only from the session that was asked, whoever else knows the request's id", async () => {
@@ -289,12 +337,16 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
       return { role: 'assistant', model: 'm', content: { type: 'text', text: `answer ${calls}` } };
     });
     const stop = new AbortController();
-    const first = agent.client.callTool({ name: 'ask', arguments: { kind: 'sampling', prompt: 'one' } }, undefined, { signal: stop.signal });
+    const first = agent.client.callTool({ name: 'ask', arguments: { kind: 'sampling', prompt: 'cancelled while asking' } }, undefined, { signal: stop.signal });
     await expect.poll(() => agent.asked.length).toBe(1);
     stop.abort();
     await expect(first).rejects.toThrow();
+    // The upstream stopped waiting for the agent: its question failed, unanswered.
+    await expect.poll(() => upstream.asks.find((a) => a.prompt === 'cancelled while asking')).toMatchObject({ answered: 0, error: expect.anything() });
+    // The agent's late answer reaches nobody, harmlessly.
     release();
     const { outcome } = await ask(agent, { kind: 'sampling', prompt: 'two' });
     expect(outcome.answer).toMatchObject({ content: { text: 'answer 2' } });
+    expect(upstream.asks.find((a) => a.prompt === 'two')).toEqual({ prompt: 'two', answered: 1 });
   });
 });

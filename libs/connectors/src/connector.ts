@@ -44,7 +44,8 @@ export interface CallToolOptions {
 /** Where a call's server-to-client requests go (see CallToolOptions.clientRequests). */
 export interface ClientRequestRelay {
   readonly capabilities: executor.RelayedCapabilities;
-  readonly relay: (method: executor.ClientRequestMethod, params: Record<string, unknown>) => Promise<ClientRequestAnswer>;
+  /** `signal` aborts when the upstream no longer waits (it cancelled its request, or the call ended). */
+  readonly relay: (method: executor.ClientRequestMethod, params: Record<string, unknown>, signal: AbortSignal) => Promise<ClientRequestAnswer>;
 }
 
 /** The agent's answer to a relayed request: its result, or its JSON-RPC error. */

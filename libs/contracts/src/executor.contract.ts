@@ -36,22 +36,20 @@ export function logLevelPasses(level: LoggingLevel, min: LoggingLevel): boolean 
 /** Bound of a log message's `data`, serialized as JSON (the connector truncates beyond it). */
 export const MAX_LOG_DATA_BYTES = 8 * 1024;
 
-/** Bound of the capability objects an agent declared for sampling or elicitation, serialized. */
-export const MAX_CLIENT_CAPABILITY_BYTES = 4 * 1024;
-
 /**
- * What the agent of a 2025-era session can be asked during a call, as it declared in
- * `initialize`: its `sampling` and `elicitation` capability objects, unchanged. The
- * executor's upstream session declares exactly these, so an upstream asks only what the
- * agent can answer.
+ * What the agent of a 2025-era session can be asked during a call, reduced to the parts MCP
+ * defines (the edge drops everything else): sampling, with context inclusion and tool use,
+ * and elicitation in form mode (applying schema defaults or not) and URL mode. The
+ * executor's upstream session declares exactly this, so an upstream asks only what the
+ * agent can answer, and the few possible shapes keep the upstream sessions pooled.
  */
+const Declared = z.object({}).strict();
 export const RelayedCapabilities = z
   .object({
-    sampling: z.record(z.string(), z.unknown()).optional(),
-    elicitation: z.record(z.string(), z.unknown()).optional(),
+    sampling: z.object({ context: Declared.optional(), tools: Declared.optional() }).strict().optional(),
+    elicitation: z.object({ form: z.object({ applyDefaults: z.literal(true).optional() }).strict().optional(), url: Declared.optional() }).strict().optional(),
   })
-  .strict()
-  .refine((c) => JSON.stringify(c).length <= MAX_CLIENT_CAPABILITY_BYTES, 'client capabilities too large');
+  .strict();
 export type RelayedCapabilities = z.infer<typeof RelayedCapabilities>;
 
 /** The server-to-client requests vmcp relays from an upstream to the agent during a call. */

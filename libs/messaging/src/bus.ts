@@ -177,20 +177,25 @@ export class Bus {
   /**
    * Answers one RPC under one extra subject token (e.g. an execution id) until unsubscribed:
    * a request that does not parse gets an INVALID_ARGUMENT error reply, a handler's
-   * VmcpError its own code, anything else INTERNAL. Every request gets a reply.
+   * VmcpError its own code, anything else INTERNAL. Every request gets a reply. No queue
+   * group, unlike the services' responders: the subject names one thing only this
+   * subscriber holds (the edge's call, say). The handler runs in the requester's trace.
    */
   serve<R extends Rpc>(rpc: R, token: string, handler: (request: RpcRequestParsed<R>) => Promise<RpcReply<R>>): Subscription {
     const subject = subjectOf(rpc, token);
     return this.connection.subscribe(subject, {
       callback: (err, msg) => {
         if (err || !msg.reply) return;
-        const reply = (body: unknown) => {
+        const started = performance.now();
+        const reply = (body: unknown, code: string) => {
+          metrics().bus.handled(rpc.subject, code, secondsSince(started));
           try {
             msg.respond(JSON.stringify(body));
           } catch {
             // The connection is closing: the requester times out.
           }
         };
+        const fail = (error: VmcpError) => reply({ error: error.toBody() }, error.code);
         let body: unknown;
         try {
           body = msg.json();
@@ -199,16 +204,20 @@ export class Bus {
         }
         const parsed = rpc.request.safeParse(body);
         if (!parsed.success) {
-          reply({ error: new VmcpError('INVALID_ARGUMENT', describeZodError(parsed.error)).toBody() });
+          fail(new VmcpError('INVALID_ARGUMENT', describeZodError(parsed.error)));
           return;
         }
-        handler(parsed.data as RpcRequestParsed<R>).then(
-          (result) => {
-            const checked = rpc.reply.safeParse(result);
-            reply(checked.success ? checked.data : { error: new VmcpError('INTERNAL', `malformed reply on ${rpc.subject}`).toBody() });
-          },
-          (error: unknown) => reply({ error: (isVmcpError(error) ? error : new VmcpError('INTERNAL', `${rpc.subject} failed`)).toBody() }),
-        );
+        const parent = propagation.extract(context.active(), msg.headers, natsHeaderGetter);
+        context
+          .with(parent, () => Promise.resolve().then(() => handler(parsed.data as RpcRequestParsed<R>)))
+          .then(
+            (result) => {
+              const checked = rpc.reply.safeParse(result);
+              if (checked.success) reply(checked.data, 'OK');
+              else fail(new VmcpError('INTERNAL', `malformed reply on ${rpc.subject}`));
+            },
+            (error: unknown) => fail(isVmcpError(error) ? error : new VmcpError('INTERNAL', `${rpc.subject} failed`)),
+          );
       },
     });
   }

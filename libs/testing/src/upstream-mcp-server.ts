@@ -28,6 +28,8 @@ export interface UpstreamMcpServer {
   readonly calls: UpstreamCall[];
   /** Tool calls the client cancelled (notifications/cancelled) while they ran, by tool name. */
   readonly cancelled: string[];
+  /** What each `ask` call ended with: how many of its questions were answered, and the error that stopped it. */
+  readonly asks: Array<{ prompt: string; answered: number; error?: { code: unknown; message?: string } }>;
   /** How many `initialize` requests arrived (one per upstream session). */
   initializeCount(): number;
   close(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
   const requests: UpstreamRequest[] = [];
   const calls: UpstreamCall[] = [];
   const cancelled: string[] = [];
+  const asks: UpstreamMcpServer['asks'] = [];
   let initializes = 0;
   const transports = new Map<string, StreamableHTTPServerTransport>();
 
@@ -163,42 +166,51 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
       'ask',
       {
         description:
-          'Ask the client during the call (sampling/createMessage, or elicitation/create in form or url mode) and answer with what it said, ' +
-          'the capabilities this session was initialized with, or the error; `leak` puts the Authorization header the call carried into the question',
+          'Ask the client during the call (sampling/createMessage, or elicitation/create in form or url mode), `times` times in a row, ' +
+          'and answer with the first answer, how many were answered, the first error, and the capabilities this session was initialized with. ' +
+          '`leak` puts the Authorization header the call carried into the question (as is, or URL-encoded)',
         inputSchema: {
           kind: z.enum(['sampling', 'elicitation', 'elicitation_url']),
           prompt: z.string().max(1000),
-          leak: z.boolean().optional(),
+          leak: z.enum(['plain', 'url']).optional(),
+          times: z.number().int().min(1).max(30).optional(),
           /** Names the call in the test's own records; not used here. */
           tag: z.string().max(100).optional(),
         },
       },
-      async ({ kind, prompt, leak }, extra) => {
+      async ({ kind, prompt, leak, times }, extra) => {
         seen('ask', { kind, prompt }, extra);
-        const text = leak ? `${prompt} ${String(headersOf(extra)['authorization'] ?? '')}` : prompt;
+        const authorization = String(headersOf(extra)['authorization'] ?? '');
+        const text = leak === 'plain' ? `${prompt} ${authorization}` : leak === 'url' ? `${prompt} ${encodeURIComponent(authorization)}` : prompt;
         const capabilities = server.server.getClientCapabilities() ?? {};
-        try {
-          const answer =
-            kind === 'sampling'
-              ? await extra.sendRequest(
-                  { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text } }], maxTokens: 50 } },
-                  CreateMessageResultSchema,
-                )
-              : await extra.sendRequest(
-                  {
-                    method: 'elicitation/create',
-                    params:
-                      kind === 'elicitation'
-                        ? { mode: 'form', message: text, requestedSchema: { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] } }
-                        : { mode: 'url', message: text, url: 'https://example.com/consent', elicitationId: randomUUID() },
-                  },
-                  ElicitResultSchema,
-                );
-          return { content: [{ type: 'text', text: JSON.stringify({ answer, capabilities }) }] };
-        } catch (err) {
-          const e = err as { code?: unknown; message?: string };
-          return { content: [{ type: 'text', text: JSON.stringify({ error: { code: e.code, message: e.message }, capabilities }) }], isError: true };
+        const outcome: { answer?: unknown; answered: number; error?: { code: unknown; message?: string }; capabilities: unknown } = { answered: 0, capabilities };
+        for (let i = 0; i < (times ?? 1) && !outcome.error; i++) {
+          try {
+            const answer =
+              kind === 'sampling'
+                ? await extra.sendRequest(
+                    { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text } }], maxTokens: 50 } },
+                    CreateMessageResultSchema,
+                  )
+                : await extra.sendRequest(
+                    {
+                      method: 'elicitation/create',
+                      params:
+                        kind === 'elicitation'
+                          ? { mode: 'form', message: text, requestedSchema: { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] } }
+                          : { mode: 'url', message: text, url: 'https://example.com/consent', elicitationId: randomUUID() },
+                    },
+                    ElicitResultSchema,
+                  );
+            outcome.answer ??= answer;
+            outcome.answered++;
+          } catch (err) {
+            const e = err as { code?: unknown; message?: string };
+            outcome.error = { code: e.code, ...(e.message !== undefined ? { message: e.message } : {}) };
+          }
         }
+        asks.push({ prompt, answered: outcome.answered, ...(outcome.error ? { error: outcome.error } : {}) });
+        return { content: [{ type: 'text', text: JSON.stringify(outcome) }], ...(outcome.error ? { isError: true } : {}) };
       },
     );
     return server;
@@ -253,6 +265,7 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
     requests,
     calls,
     cancelled,
+    asks,
     initializeCount: () => initializes,
     async close() {
       await Promise.allSettled([...transports.values()].map((t) => t.close()));

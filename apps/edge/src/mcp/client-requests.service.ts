@@ -10,13 +10,10 @@ const OWN_ID = /^vmcp-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** Bound of the agent's error message passed back upstream (the bus contract allows 1000). */
 const MAX_REFUSAL_MESSAGE = 500;
 
-/** A JSON-RPC request to the agent, as the transport sends it. */
-export interface AgentRequest {
-  readonly jsonrpc: '2.0';
-  readonly id: string;
-  readonly method: executor.ClientRequestMethod;
-  readonly params: Record<string, unknown>;
-}
+/** A JSON-RPC message to the agent, as the transport sends it: a request, or the notice that vmcp stopped waiting for one. */
+export type AgentMessage =
+  | { readonly jsonrpc: '2.0'; readonly id: string; readonly method: executor.ClientRequestMethod; readonly params: Record<string, unknown> }
+  | { readonly jsonrpc: '2.0'; readonly method: 'notifications/cancelled'; readonly params: { readonly requestId: string; readonly reason: string } };
 
 /**
  * Server-to-client requests (an upstream's `sampling/createMessage` or `elicitation/create`
@@ -31,12 +28,15 @@ export class ClientRequests {
 
   /**
    * Sends the agent `method` through `send` and resolves with its answer (its result or its
-   * JSON-RPC error). Rejects with CANCELLED when `signal` aborts first (the call ended or
-   * the agent went away).
+   * JSON-RPC error). Rejects with CANCELLED when `signal` aborts first (the call ended, the
+   * upstream stopped waiting, or the agent went away); the agent is then told
+   * (`notifications/cancelled`) where its stream still reads.
    */
-  ask(sessionKey: string, send: (request: AgentRequest) => Promise<void>, method: executor.ClientRequestMethod, params: Record<string, unknown>, signal: AbortSignal): Promise<ClientRequestAnswer> {
+  ask(sessionKey: string, send: (message: AgentMessage) => Promise<void>, method: executor.ClientRequestMethod, params: Record<string, unknown>, signal: AbortSignal): Promise<ClientRequestAnswer> {
     if (signal.aborted) return Promise.reject(new VmcpError('CANCELLED', 'the call ended before the agent was asked'));
     const uuid = randomUUID();
+    const id = `${ID_PREFIX}${uuid}`;
+    let sent = false;
     return new Promise<ClientRequestAnswer>((resolve, reject) => {
       const answers = this.bus.subscribe(
         edge.clientAnswer,
@@ -52,6 +52,7 @@ export class ClientRequests {
       const onAbort = () => {
         done();
         reject(new VmcpError('CANCELLED', `the call ended before the agent answered ${method}`));
+        if (sent) void send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'the tool call no longer waits for this answer' } }).catch(() => undefined);
       };
       const done = () => {
         answers.unsubscribe();
@@ -61,7 +62,11 @@ export class ClientRequests {
       // The subscription is at the server before the agent can see the request.
       this.bus
         .flush()
-        .then(() => send({ jsonrpc: '2.0', id: `${ID_PREFIX}${uuid}`, method, params }))
+        .then(() => {
+          if (signal.aborted) return;
+          sent = true;
+          return send({ jsonrpc: '2.0', id, method, params });
+        })
         .catch(() => {
           done();
           reject(new VmcpError('UNAVAILABLE', `${method} could not be sent to the agent`));
@@ -71,12 +76,13 @@ export class ClientRequests {
 
   /**
    * The agent's answers to vmcp's requests among the messages of a POST body, published for
-   * the replica that asked. Answers to ids vmcp never used are left out. Returns whether
-   * the body held nothing but answers (the POST is then done: 202). An answer bigger than
-   * the bus carries is a PAYLOAD_TOO_LARGE error (nothing of the body is published then,
-   * unless an earlier answer of a batch already was).
+   * the replica that asked (and at the server when this resolves). Answers to ids vmcp never
+   * used are left out. Resolves whether the body held nothing but answers (the POST is then
+   * done: 202). An answer bigger than the bus carries is a PAYLOAD_TOO_LARGE error (nothing
+   * of the body is published then, unless an earlier answer of a batch already was).
    */
-  deliver(sessionKey: string, body: unknown): boolean {
+  async deliver(sessionKey: string, body: unknown): Promise<boolean> {
+    let published = false;
     const messages = Array.isArray(body) ? body : [body];
     let onlyAnswers = messages.length > 0;
     for (const message of messages) {
@@ -95,9 +101,34 @@ export class ClientRequests {
       const max = this.bus.maxPayloadBytes();
       if (size > max) throw new VmcpError('PAYLOAD_TOO_LARGE', `an answer of ${size} bytes is more than vmcp relays (${max})`);
       this.bus.publish(edge.clientAnswer, answer, { token: own[1] });
+      published = true;
     }
+    // Like any event a replica acts on: at the server before the agent hears 202.
+    if (published) await this.bus.flush();
     return onlyAnswers;
   }
+}
+
+/**
+ * What of a session's declared capabilities vmcp relays, reduced to the parts MCP defines
+ * (see executor.RelayedCapabilities); undefined when it declared neither sampling nor
+ * elicitation. An elicitation capability naming no mode is form mode (2025-06-18 clients).
+ */
+export function relayedCapabilities(declared: Record<string, unknown>): executor.RelayedCapabilities | undefined {
+  const { sampling, elicitation } = declared;
+  const relayed: executor.RelayedCapabilities = {};
+  if (isRecord(sampling)) {
+    relayed.sampling = { ...(isRecord(sampling['context']) ? { context: {} } : {}), ...(isRecord(sampling['tools']) ? { tools: {} } : {}) };
+  }
+  if (isRecord(elicitation)) {
+    const { form, url } = elicitation;
+    const formMode = isRecord(form) || !isRecord(url);
+    relayed.elicitation = {
+      ...(formMode ? { form: isRecord(form) && form['applyDefaults'] === true ? { applyDefaults: true as const } : {} } : {}),
+      ...(isRecord(url) ? { url: {} } : {}),
+    };
+  }
+  return relayed.sampling || relayed.elicitation ? relayed : undefined;
 }
 
 /** A JSON-RPC response: an id, and an object result or an error; no method. */

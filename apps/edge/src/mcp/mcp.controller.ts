@@ -10,7 +10,7 @@ import {
   type McpHttpHandler,
 } from '@modelcontextprotocol/server';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { ConfigId, executor, isVmcpError, VmcpError, type SessionPrincipal } from '@vmcp/contracts';
+import { ConfigId, isVmcpError, VmcpError, type executor, type SessionPrincipal } from '@vmcp/contracts';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
 import type { Request as ExpressRequest, Response as ExpressResponse } from 'express';
@@ -22,7 +22,7 @@ import { boundTo, keyOf, MAX_SESSION_RECORD_BYTES, McpSessionsService } from './
 import { ListChangedStreams } from './list-changed-streams.service.js';
 import { ListenSubscriptions } from './listen-subscriptions.service.js';
 import { VirtualServerFactory, type SessionClientRequests, type SessionLogging } from './virtual-server.factory.js';
-import { ClientRequests } from './client-requests.service.js';
+import { ClientRequests, relayedCapabilities } from './client-requests.service.js';
 import { abortOnClose, sendWebResponse, toWebRequest } from './web-bridge.js';
 
 type RpcId = string | number | null;
@@ -162,7 +162,7 @@ export class McpController implements OnApplicationShutdown {
     const sessionKey = keyOf(sessionId);
     // The agent's answers to what vmcp asked it during a call: to the replica that asked.
     try {
-      if (this.clientRequests.deliver(sessionKey, body)) return new Response(null, { status: 202 });
+      if (await this.clientRequests.deliver(sessionKey, body)) return new Response(null, { status: 202 });
     } catch (err) {
       if (isVmcpError(err) && err.code === 'PAYLOAD_TOO_LARGE') return Response.json(jsonRpcError(-32600, err.message, null, { code: err.code }), { status: 413 });
       throw err;
@@ -210,7 +210,8 @@ export class McpController implements OnApplicationShutdown {
    * One 2025-era exchange on a fresh server and a stateless transport: the transport holds
    * no session (we checked it above), so the server answers as on an initialized session.
    * The client's capabilities stay in the session record and are not seeded into the
-   * server: it never sends the client a request (no sampling, elicitation or roots).
+   * server: the only requests it sends the client are an upstream's sampling and
+   * elicitation during a call (ClientRequests), and only those the session declared.
    */
   private async serveOnce(
     web: Request,
@@ -315,18 +316,6 @@ function principalOf(authInfo: AuthInfo | undefined): SessionPrincipal {
   // Fail closed: the controller authenticates before anything reaches the handler.
   if (!principal) throw new Error('MCP request without a verified principal');
   return principal;
-}
-
-/**
- * What of a session's declared capabilities vmcp relays (sampling, elicitation), in the
- * bus contract's shape; undefined when it declared neither (or more than the contract carries).
- */
-function relayedCapabilities(declared: Record<string, unknown>): executor.RelayedCapabilities | undefined {
-  const picked: Record<string, unknown> = {};
-  for (const name of ['sampling', 'elicitation'] as const) if (isObject(declared[name])) picked[name] = declared[name];
-  if (Object.keys(picked).length === 0) return undefined;
-  const parsed = executor.RelayedCapabilities.safeParse(picked);
-  return parsed.success ? parsed.data : undefined;
 }
 
 /** The first modern revision is 2026-07-28; later ones sort after it. */

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { LOG_LEVEL_META_KEY, Server, type CallToolResult, type RequestId, type ServerNotification, type Tool } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { executor, isVmcpError, VmcpError, type SessionPrincipal } from '@vmcp/contracts';
+import { executor, isVmcpError, type SessionPrincipal } from '@vmcp/contracts';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { VMCP_VERSION, type Logger } from '@vmcp/telemetry';
 import { z } from 'zod';
@@ -10,7 +10,7 @@ import { toMcpError } from './mcp-errors.js';
 import { ScopedToolsService } from './scoped-tools.service.js';
 import { ToolCallService } from './tool-call.service.js';
 import { InFlightCalls } from './in-flight-calls.service.js';
-import { ClientRequests, type AgentRequest } from './client-requests.service.js';
+import { ClientRequests, type AgentMessage } from './client-requests.service.js';
 import { callStream } from './call-stream.js';
 import { logRelay } from './log-relay.js';
 import { progressRelay } from './progress-relay.js';
@@ -30,8 +30,8 @@ export interface SessionClientRequests {
   readonly key: string;
   /** What the agent declared it can answer. */
   readonly capabilities: executor.RelayedCapabilities;
-  /** Sends a request to the agent on the stream of the request `relatedRequestId` (the call's). */
-  readonly send: (request: AgentRequest, relatedRequestId: RequestId) => Promise<void>;
+  /** Sends a message to the agent on the stream of the request `relatedRequestId` (the call's). */
+  readonly send: (message: AgentMessage, relatedRequestId: RequestId) => Promise<void>;
 }
 
 /** `logging/setLevel` params as they come; the level is checked by the handler (-32602). */
@@ -126,12 +126,11 @@ export class VirtualServerFactory {
       // messages (neither: none at all).
       const level = logging === 'request' ? envelopeOf(ctx.mcpReq.envelope)?.[LOG_LEVEL_META_KEY] : logging?.level;
       const logs = logRelay(level, stream.send);
-      const ask = relay && ((method: executor.ClientRequestMethod, params: Record<string, unknown>, signal: AbortSignal) => {
-        if (!permits(relay.capabilities, method, params)) {
-          return Promise.reject(new VmcpError('FAILED_PRECONDITION', `the agent did not declare the capability ${method} needs`));
-        }
-        return this.clientRequests.ask(relay.key, (request) => relay.send(request, ctx.mcpReq.id), method, params, signal);
-      });
+      // The upstream session declared only what the agent declared: its SDK refuses the rest before it gets here.
+      const ask =
+        relay &&
+        ((method: executor.ClientRequestMethod, params: Record<string, unknown>, signal: AbortSignal) =>
+          this.clientRequests.ask(relay.key, (message) => relay.send(message, ctx.mcpReq.id), method, params, signal));
       try {
         const { result } = await this.calls.call({
           principal,
@@ -161,14 +160,4 @@ export class VirtualServerFactory {
 /** The SDK's envelope type is an empty object in its published declarations; its keys are read as unknown. */
 function envelopeOf(envelope: object | undefined): Record<string, unknown> | undefined {
   return envelope as Record<string, unknown> | undefined;
-}
-
-/** Whether the agent declared what `method` (with these params) needs: sampling, or elicitation in the mode asked for. */
-function permits(capabilities: executor.RelayedCapabilities, method: executor.ClientRequestMethod, params: Record<string, unknown>): boolean {
-  if (method === 'sampling/createMessage') return capabilities.sampling !== undefined;
-  const elicitation = capabilities.elicitation;
-  if (!elicitation) return false;
-  // An empty elicitation capability is form mode (2025-06-18 clients declare no modes).
-  if (params['mode'] === 'url') return elicitation['url'] !== undefined;
-  return elicitation['form'] !== undefined || Object.keys(elicitation).length === 0;
 }

@@ -76,11 +76,11 @@ export class CallToolHandler implements OnModuleInit, OnModuleDestroy {
     const clientRequests: ClientRequestRelay | undefined = capabilities
       ? {
           capabilities,
-          relay: (method, params) =>
+          relay: (method, params, signal) =>
             this.bus.request(
               executor.clientRequest,
               { execution_id: req.execution_id, method, params },
-              { token: req.execution_id, timeoutMs: Math.max(1, deadlineAt - Date.now()), signal: call.signal },
+              { token: req.execution_id, timeoutMs: Math.max(1, deadlineAt - Date.now()), signal: AbortSignal.any([call.signal, signal]) },
             ),
         }
       : undefined;

@@ -14,7 +14,7 @@ import { VMCP_VERSION } from '@vmcp/telemetry';
 import { z } from 'zod';
 import type { CallLog, CallProgress, ClientRequestRelay } from '../connector.js';
 import { StoppedError, type Deadline } from '../shared/deadline.js';
-import { sanitizeUpstreamText } from '../shared/sanitize.js';
+import { mayCarryCredential, sanitizeUpstreamText } from '../shared/sanitize.js';
 import { CALL_MARKER_META_KEY, RequestStreamTap } from './request-stream-tap.js';
 import { MalformedAnswerError } from './upstream-errors.js';
 
@@ -44,6 +44,8 @@ const MAX_TOOLS = 10_000;
 // The SDK's own timer stays behind ours: our signal decides, so a timeout is told apart
 // from an upstream error that happens to use the same JSON-RPC code.
 const SDK_TIMER_SLACK_MS = 1000;
+// Requests an upstream may put to the agent during one call; more are refused (each may be a model call the tenant pays for).
+export const MAX_CLIENT_REQUESTS_PER_CALL = 16;
 // Ending the upstream session politely must not hold up anything.
 const TERMINATE_WAIT_MS = 1000;
 
@@ -53,8 +55,8 @@ const TERMINATE_WAIT_MS = 1000;
  */
 export class McpUpstreamSession {
   private tools: Promise<ToolDefinition[]> | undefined;
-  /** Where each running call that relays server-to-client requests sends them, by its marker. */
-  private readonly relays = new Map<string, ClientRequestRelay['relay']>();
+  /** Where each running call that relays server-to-client requests sends them, by its marker, and how many it sent. */
+  private readonly relays = new Map<string, { readonly relay: ClientRequestRelay['relay']; asked: number }>();
 
   private constructor(
     private readonly client: Client,
@@ -78,8 +80,12 @@ export class McpUpstreamSession {
       session.tools = undefined;
       spec.onToolsChanged();
     });
-    if (spec.capabilities?.sampling) client.setRequestHandler(CreateMessageRequestSchema, (request, extra) => session.relay('sampling/createMessage', request.params, extra.requestId));
-    if (spec.capabilities?.elicitation) client.setRequestHandler(ElicitRequestSchema, (request, extra) => session.relay('elicitation/create', request.params, extra.requestId) as never);
+    if (spec.capabilities?.sampling) {
+      client.setRequestHandler(CreateMessageRequestSchema, (request, extra) => session.relay('sampling/createMessage', request.params, extra.requestId, extra.signal));
+    }
+    if (spec.capabilities?.elicitation) {
+      client.setRequestHandler(ElicitRequestSchema, (request, extra) => session.relay('elicitation/create', request.params, extra.requestId, extra.signal) as never);
+    }
     const timer = AbortSignal.timeout(spec.connectTimeoutMs);
     try {
       await client.connect(transport, { signal: timer, timeout: spec.connectTimeoutMs + SDK_TIMER_SLACK_MS });
@@ -107,9 +113,10 @@ export class McpUpstreamSession {
   }
 
   /**
-   * Runs the tool and returns its result as the upstream sent it. With `onLog` the request
-   * carries a marker of its own in `_meta`, by which the log messages on its response stream
-   * are told apart from those of the other calls on this session.
+   * Runs the tool and returns its result as the upstream sent it. With `onLog` or
+   * `clientRequests` the request carries a marker of its own in `_meta`, by which the log
+   * messages and server requests on its response stream are told apart from those of the
+   * other calls on this session.
    */
   async callTool(
     name: string,
@@ -130,7 +137,7 @@ export class McpUpstreamSession {
             if (log) onLog(log);
           }),
       );
-      if (clientRequests) this.relays.set(marker, clientRequests.relay);
+      if (clientRequests) this.relays.set(marker, { relay: clientRequests.relay, asked: 0 });
       stop = () => {
         listening();
         this.relays.delete(marker);
@@ -158,16 +165,24 @@ export class McpUpstreamSession {
    * when it came on no relaying call's stream (the standalone stream, a call already over) or
    * would show the agent the account's credential. The SDK checks the answer's shape.
    */
-  private async relay(method: executor.ClientRequestMethod, params: Record<string, unknown>, requestId: string | number): Promise<Record<string, unknown>> {
-    const marker = this.tap.callOf(requestId);
-    const relay = marker === undefined ? undefined : this.relays.get(marker);
-    if (!relay) throw new McpError(ErrorCode.InvalidRequest, `${method} is answered only during a tool call, on that call's own stream`);
-    const serialized = JSON.stringify(params);
-    if (this.secrets.some((secret) => serialized.includes(secret) || serialized.includes(JSON.stringify(secret).slice(1, -1)))) {
+  private async relay(
+    method: executor.ClientRequestMethod,
+    params: Record<string, unknown>,
+    requestId: string | number,
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>> {
+    const marker = this.tap.takeCallOf(requestId);
+    const call = marker === undefined ? undefined : this.relays.get(marker);
+    if (!call) throw new McpError(ErrorCode.InvalidRequest, `${method} is answered only during a tool call, on that call's own stream`);
+    if (++call.asked > MAX_CLIENT_REQUESTS_PER_CALL) {
+      throw new McpError(ErrorCode.InternalError, `${method} not relayed: at most ${MAX_CLIENT_REQUESTS_PER_CALL} requests to the agent per tool call`);
+    }
+    if (mayCarryCredential(JSON.stringify(params), this.secrets)) {
       throw new McpError(ErrorCode.InvalidParams, `${method} withheld: it carried the connection's credential`);
     }
-    const answer = await relay(method, params);
-    if ('refused' in answer) throw new McpError(answer.refused.code, answer.refused.message);
+    const answer = await call.relay(method, params, signal);
+    // The agent's own code and message, as it sent them (an McpError would prefix the message).
+    if ('refused' in answer) throw Object.assign(new Error(answer.refused.message), { code: answer.refused.code });
     return answer.result;
   }
 

@@ -53,9 +53,9 @@ describe('sseTap', () => {
     expect(events).toEqual([expected[0]]);
   });
 
-  it('drops an event too large to be a log message, and parses the next one', async () => {
-    const huge = `data: ${'x'.repeat(70 * 1024)}\n\n`;
-    const { events } = await run(splitEvery(encoder.encode(huge + `data: ${log('after')}\n\n`), 4096));
+  it('drops an event too large for the bus to carry, and parses the next one', async () => {
+    const huge = `data: ${'x'.repeat(1024 * 1024 + 10)}\n\n`;
+    const { events } = await run(splitEvery(encoder.encode(huge + `data: ${log('after')}\n\n`), 64 * 1024));
     expect(events).toEqual([log('after')]);
   });
 });
@@ -112,10 +112,14 @@ describe('RequestStreamTap', () => {
     expect(heard).toEqual([]);
   });
 
-  it("notes each server request by the call whose stream it came on, before the reader sees it, until that call stops listening", async () => {
+  it("notes each server request by the call whose stream it came on, before the reader sees it, once, until that call stops listening", async () => {
     const request = (id: number | string, method: string) => JSON.stringify({ jsonrpc: '2.0', id, method, params: {} });
     const { inner } = upstream(({ id, params }) =>
-      sse(`data: ${request(params.name === 'one' ? 7 : '7', 'sampling/createMessage')}\n\ndata: ${log('not a request')}\n\ndata: ${result(id)}\n\n`),
+      sse(
+        params.name === 'one'
+          ? `data: ${request(7, 'sampling/createMessage')}\n\ndata: ${request(8, 'elicitation/create')}\n\ndata: ${log('not a request')}\n\ndata: ${result(id)}\n\n`
+          : `data: ${request('7', 'sampling/createMessage')}\n\ndata: ${result(id)}\n\n`,
+      ),
     );
     const tap = new RequestStreamTap(inner);
     const stopA = tap.listen('a');
@@ -128,15 +132,40 @@ describe('RequestStreamTap', () => {
     // Noted by the time the reader gets the event's first byte.
     const reader = one.body!.getReader();
     await reader.read();
-    expect(tap.callOf(7)).toBe('a');
+    expect(tap.takeCallOf(7)).toBe('a');
+    // Taken once: the request is being answered.
+    expect(tap.takeCallOf(7)).toBeUndefined();
+    while (!(await reader.read()).done);
     await two.text();
     await unmarked.text();
     // The JSON-RPC ids 7 and "7" are different requests.
-    expect(tap.callOf('7')).toBe('b');
-    expect(tap.callOf(8)).toBeUndefined();
+    expect(tap.takeCallOf('7')).toBe('b');
+    expect(tap.takeCallOf(9)).toBeUndefined();
     stopA();
-    expect(tap.callOf(7)).toBeUndefined();
-    expect(tap.callOf('7')).toBe('b');
+    expect(tap.takeCallOf(8)).toBeUndefined();
+  });
+
+  it("puts a request id two calls' streams both carried to neither, and one call ending leaves the other's requests", async () => {
+    const request = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'sampling/createMessage', params: {} });
+    const { inner } = upstream(({ id, params }) => sse(`data: ${request(params.name === 'one' ? 5 : id === 2 ? 5 : 6)}\n\ndata: ${request(id === 2 ? 6 : 0)}\n\ndata: ${result(id)}\n\n`));
+    const tap = new RequestStreamTap(inner);
+    const stopA = tap.listen('a');
+    tap.listen('b');
+    await (await tap.fetch('http://u/mcp', post(1, 'one', 'a'))).text();
+    await (await tap.fetch('http://u/mcp', post(2, 'two', 'b'))).text();
+    // Both streams carried id 5: refused for both.
+    expect(tap.takeCallOf(5)).toBeUndefined();
+    stopA();
+    // b's own request 6 outlives a's ending.
+    expect(tap.takeCallOf(6)).toBe('b');
+  });
+
+  it('notes a request far bigger than a log message (an image to sample), up to what the bus carries', async () => {
+    const big = JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'image', data: 'A'.repeat(300_000), mimeType: 'image/png' } }] } });
+    const tap = new RequestStreamTap(async () => sse(`data: ${big}\n\ndata: ${result(1)}\n\n`));
+    tap.listen('m');
+    await (await tap.fetch('http://u/mcp', post(1, 'x', 'm'))).text();
+    expect(tap.takeCallOf(99)).toBe('m');
   });
 
   it('stops passing messages on once the call stopped listening', async () => {

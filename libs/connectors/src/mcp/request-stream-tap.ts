@@ -11,8 +11,13 @@ export type StreamNotificationListener = (params: Record<string, unknown>) => vo
 
 type Fetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
-/** An SSE event bigger than this is not a log message vmcp would pass on: it is not kept. */
-const MAX_EVENT_CHARS = 64 * 1024;
+/**
+ * An SSE event bigger than this is not read (its bytes still pass): neither a log message
+ * vmcp would pass on nor a request the bus could carry to the agent (NATS's 1 MiB).
+ */
+const MAX_EVENT_CHARS = 1024 * 1024;
+/** Marks a request id two calls' streams both carried: it belongs to neither. */
+const AMBIGUOUS = Symbol('ambiguous');
 
 /**
  * Wraps the fetch of one upstream session's transport. The response of a POST that carries
@@ -27,14 +32,14 @@ const MAX_EVENT_CHARS = 64 * 1024;
 export class RequestStreamTap {
   private readonly listeners = new Map<string, { readonly onLog: StreamNotificationListener | undefined; readonly requests: Set<string> }>();
   /** The marker of the call on whose stream each pending server-to-client request came, by request id. */
-  private readonly owners = new Map<string, string>();
+  private readonly owners = new Map<string, string | typeof AMBIGUOUS>();
 
   constructor(private readonly inner: Fetch = fetch) {}
 
   /**
    * Reads the stream of the call marked `marker` until the returned function is called:
    * its log messages go to `onLog`, and the server-to-client requests on it are noted, so
-   * `callOf(id)` names the call each belongs to.
+   * `takeCallOf(id)` names the call each belongs to.
    */
   listen(marker: string, onLog?: StreamNotificationListener): () => void {
     const entry = { onLog, requests: new Set<string>() };
@@ -42,13 +47,22 @@ export class RequestStreamTap {
     return () => {
       if (this.listeners.get(marker) !== entry) return;
       this.listeners.delete(marker);
-      for (const id of entry.requests) this.owners.delete(id);
+      for (const id of entry.requests) if (this.owners.get(id) === marker) this.owners.delete(id);
     };
   }
 
-  /** The marker of the call on whose stream the server-to-client request `id` came, while that call is listened to. */
-  callOf(id: string | number): string | undefined {
-    return this.owners.get(requestKey(id));
+  /**
+   * The marker of the call on whose stream the server-to-client request `id` came, while
+   * that call is listened to; asked once (the request is then being answered). Undefined
+   * for an id unknown, already taken, or seen on two calls' streams (an upstream that
+   * reuses ids cannot have its requests put to the wrong agent).
+   */
+  takeCallOf(id: string | number): string | undefined {
+    const key = requestKey(id);
+    const owner = this.owners.get(key);
+    if (typeof owner !== 'string') return undefined;
+    this.owners.delete(key);
+    return owner;
   }
 
   readonly fetch: Fetch = async (url, init) => {
@@ -79,7 +93,8 @@ export class RequestStreamTap {
       // A request of the server's: noted before the SDK reads it (these bytes reach it after this).
       const key = requestKey(id);
       entry.requests.add(key);
-      this.owners.set(key, marker);
+      const owner = this.owners.get(key);
+      this.owners.set(key, owner === undefined || owner === marker ? marker : AMBIGUOUS);
     } else if (message['method'] === 'notifications/message' && isRecord(message['params']) && entry.onLog) {
       try {
         entry.onLog(message['params']);
@@ -142,10 +157,12 @@ export function sseTap(onData: (data: string) => boolean): TransformStream<Uint8
     let start = 0;
     if (pendingCr && text.startsWith('\n')) start = 1;
     pendingCr = false;
+    // What was carried over holds no line end: only the new text is scanned.
+    const carried = buffer.length;
     const all = buffer + text.slice(start);
     buffer = '';
     let from = 0;
-    for (let i = 0; i < all.length && parsing; i++) {
+    for (let i = carried; i < all.length && parsing; i++) {
       const c = all.charCodeAt(i);
       if (c !== 0x0a && c !== 0x0d) continue;
       line(all.slice(from, i));

@@ -6,11 +6,24 @@ const MIN_REDACTABLE = 6;
  * An upstream's own words, safe to pass on: one line, bounded, with every credential
  * string removed. Undefined when that cannot be ensured.
  */
+/**
+ * Whether text may carry one of the credential strings: in any of the forms the upstream
+ * could quote it (as is, URL-encoded, JSON-escaped), or a secret too short to tell apart
+ * from ordinary text.
+ */
+export function mayCarryCredential(text: string, secrets: readonly string[]): boolean {
+  return secrets.some((secret) => secret.length < MIN_REDACTABLE || formsOf(secret).some((form) => text.includes(form)));
+}
+
+function formsOf(secret: string): string[] {
+  return [...new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])];
+}
+
 export function sanitizeUpstreamText(text: string, secrets: readonly string[], maxLength = MAX_UPSTREAM_TEXT): string | undefined {
   let out = text;
   for (const secret of secrets) {
     if (secret.length < MIN_REDACTABLE) return undefined;
-    for (const form of new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])) {
+    for (const form of formsOf(secret)) {
       out = out.split(form).join('[redacted]');
     }
   }
