@@ -18,7 +18,13 @@ import { toolCallEvent } from './tool-call-events.js';
 export const AUDIT_CONSUMER = 'audit-writer';
 /** Events per transaction: large enough that PostgreSQL's per-commit cost is spread thin. */
 const MAX_BATCH = 1000;
-const FLUSH_AFTER_MS = 20;
+/**
+ * How long an idle lane collects before it writes: records are durable in JetStream already,
+ * so this only delays when they can be read back. At 20 ms a lightly loaded gateway wrote a
+ * transaction (and an fsync) every second call; 100 ms cut the audit service's CPU per call
+ * about in half (bench/cpu-per-call: 1.4 → 0.8 ms).
+ */
+const FLUSH_AFTER_MS = 100;
 /**
  * Batches written at the same time, each in its own transaction and connection: PostgreSQL
  * spends most of a batch waiting on the disk, so lanes overlap. A tenant's events always
