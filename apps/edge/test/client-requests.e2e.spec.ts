@@ -103,6 +103,20 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
     return { isError: result.isError === true, outcome: JSON.parse(textOf(result)) as AskOutcome };
   };
 
+  /** A raw POST of `body` on a 2025-11-25 session (or none), to one edge: what an SDK client would never send. */
+  const postRaw = (base: string, token: string, sessionId: string | undefined, body: unknown) =>
+    fetch(mcpUrl.replace(stack.publicUrl, base), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+
   beforeAll(async () => {
     const creds = natsUsers();
     nats = await startNatsServer({ configFile: NATS_PERMISSIONS_FILE, env: creds.serverEnv });
@@ -253,16 +267,10 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
     const alice = await connect(aliceToken, { sampling: {} }, async (_asked, requestId) => {
       // Bob's session (another user) and a bare session-less POST answer Alice's request first.
       for (const sessionId of [bob.transport.sessionId!, undefined]) {
-        const res = await fetch(mcpUrl.replace(stack.publicUrl, replica.url), {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${sessionId ? bobToken : aliceToken}`,
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            'mcp-protocol-version': '2025-11-25',
-            ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
-          },
-          body: JSON.stringify({ jsonrpc: '2.0', id: requestId, result: { role: 'assistant', model: 'forged', content: { type: 'text', text: 'forged' } } }),
+        const res = await postRaw(replica.url, sessionId ? bobToken : aliceToken, sessionId, {
+          jsonrpc: '2.0',
+          id: requestId,
+          result: { role: 'assistant', model: 'forged', content: { type: 'text', text: 'forged' } },
         });
         expect(res.status).toBe(sessionId ? 202 : 400);
       }
@@ -283,43 +291,21 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
     ];
     for (const body of bodies) {
       for (const base of [stack.baseUrl, replica.url]) {
-        const res = await fetch(mcpUrl.replace(stack.publicUrl, base), {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${token}`,
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            'mcp-protocol-version': '2025-11-25',
-            'mcp-session-id': agent.transport.sessionId!,
-          },
-          body: JSON.stringify(body),
-        });
+        const res = await postRaw(base, token, agent.transport.sessionId, body);
         expect(res.status, JSON.stringify(body)).toBe(202);
       }
     }
     // Not a JSON-RPC message at all (an error's code must be an integer): refused as such.
-    const malformed = await fetch(mcpUrl.replace(stack.publicUrl, replica.url), {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-11-25',
-        'mcp-session-id': agent.transport.sessionId!,
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'vmcp-00000000-0000-4000-8000-000000000001', error: { code: 'not a number', message: { nested: true } } }),
+    const malformed = await postRaw(replica.url, token, agent.transport.sessionId, {
+      jsonrpc: '2.0',
+      id: 'vmcp-00000000-0000-4000-8000-000000000001',
+      error: { code: 'not a number', message: { nested: true } },
     });
     expect(malformed.status).toBe(400);
-    const oversized = await fetch(mcpUrl.replace(stack.publicUrl, replica.url), {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-11-25',
-        'mcp-session-id': agent.transport.sessionId!,
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'vmcp-00000000-0000-4000-8000-000000000003', result: { content: { type: 'text', text: 'x'.repeat(1_200_000) } } }),
+    const oversized = await postRaw(replica.url, token, agent.transport.sessionId, {
+      jsonrpc: '2.0',
+      id: 'vmcp-00000000-0000-4000-8000-000000000003',
+      result: { content: { type: 'text', text: 'x'.repeat(1_200_000) } },
     });
     expect(oversized.status).toBe(413);
     expect(await oversized.json()).toMatchObject({ error: { code: -32600, data: { code: 'PAYLOAD_TOO_LARGE' } } });
