@@ -5,6 +5,7 @@ import {
   api,
   NATS_PERMISSIONS_FILE,
   natsUsers,
+  parsePrometheusText,
   startNatsServer,
   startStack,
   startUpstreamMcpServer,
@@ -334,5 +335,24 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
     const { outcome } = await ask(agent, { kind: 'sampling', prompt: 'two' });
     expect(outcome.answer).toMatchObject({ content: { text: 'answer 2' } });
     expect(upstream.asks.find((a) => a.prompt === 'two')).toEqual({ prompt: 'two', answered: 1 });
+  });
+  it('counts every relayed question by method and outcome, at the edge and at the executor', async () => {
+    const counts = async (service: 'edge' | 'executor') => {
+      const text = await (await fetch(`${stack.healthUrl(service)}/metrics`)).text();
+      const out: Record<string, number> = {};
+      for (const sample of parsePrometheusText(text).samples) {
+        if (sample.name === 'vmcp_client_requests_total') out[`${sample.labels['method']} ${sample.labels['outcome']}`] = sample.value;
+      }
+      return out;
+    };
+    // What the tests above did: answered and refused questions, one dropped by a cancelled
+    // call, two withheld, four past the per-call bound.
+    expect(await counts('edge')).toMatchObject({
+      'sampling/createMessage answered': expect.any(Number),
+      'sampling/createMessage refused': 1,
+      'sampling/createMessage cancelled': 1,
+      'elicitation/create answered': expect.any(Number),
+    });
+    expect(await counts('executor')).toMatchObject({ 'sampling/createMessage withheld': 2, 'sampling/createMessage over_limit': 1 });
   });
 });

@@ -62,6 +62,7 @@ export class ToolCallMetrics {
   private readonly calls: Counter;
   private readonly duration: Histogram;
   private readonly cache: Counter;
+  private readonly clientRequests: Counter;
   private readonly tools: BoundedLabel;
   private readonly connectors = new BoundedLabel(50);
 
@@ -69,6 +70,9 @@ export class ToolCallMetrics {
     this.tools = new BoundedLabel(maxTools, 'unresolved');
     this.calls = meter.createCounter('vmcp_tool_calls_total', { description: 'tools/call requests by tool, connector, outcome and policy decision' });
     this.duration = seconds(meter, 'vmcp_tool_call_duration_seconds', 'Time of each hop of a tools/call (decide, audit_started, execute) and of the whole call (total)');
+    this.clientRequests = meter.createCounter('vmcp_client_requests_total', {
+      description: "Requests an upstream put to the agent during a call (sampling, elicitation), by method and outcome (edge: answered, refused, cancelled, failed; executor: withheld, over_limit, no_call)",
+    });
     this.cache = meter.createCounter('vmcp_edge_cache_lookups_total', { description: "Edge cache lookups of users' tool lists and allow decisions, by kind (tools, decision) and result (hit, miss)" });
   }
 
@@ -92,7 +96,22 @@ export class ToolCallMetrics {
   hop(hop: ToolCallHop, durationSeconds: number): void {
     this.duration.record(durationSeconds, { hop });
   }
+
+  /** One request an upstream put to the agent during a call (sampling, elicitation), and how it ended at the edge. */
+  clientRequest(method: ClientRequestMethod, outcome: ClientRequestOutcome): void {
+    this.clientRequests.add(1, { method, outcome });
+  }
 }
+
+/** The server-to-client requests vmcp relays. */
+export type ClientRequestMethod = 'sampling/createMessage' | 'elicitation/create';
+/**
+ * How a relayed request ended. At the edge: `answered`, `refused` (the agent answered with an
+ * error), `cancelled` (the call ended or the upstream gave up first), `failed` (it could not
+ * be sent). At the executor, before the edge: `withheld` (it carried the credential),
+ * `over_limit` (past the per-call bound), `no_call` (on no relaying call's stream).
+ */
+export type ClientRequestOutcome = 'answered' | 'refused' | 'cancelled' | 'failed' | 'withheld' | 'over_limit' | 'no_call';
 
 /** The edge's HTTP API, by route template (never the raw path, which holds ids). */
 export class HttpMetrics {

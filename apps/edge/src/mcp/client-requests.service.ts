@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { edge, executor, VmcpError } from '@vmcp/contracts';
 import type { ClientRequestAnswer } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
+import { metrics } from '@vmcp/telemetry';
 import { randomUUID } from 'node:crypto';
 
 /** The ids of vmcp's own requests to agents: the prefix, then a UUID that names the request on the bus. */
@@ -38,39 +39,42 @@ export class ClientRequests {
     const id = `${ID_PREFIX}${uuid}`;
     let sent = false;
     return new Promise<ClientRequestAnswer>((resolve, reject) => {
+      let settled = false;
+      /** Ends the wait once, however it ends, and counts how. */
+      const settle = (outcome: 'answered' | 'refused' | 'cancelled' | 'failed', finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        answers.unsubscribe();
+        signal.removeEventListener('abort', onAbort);
+        metrics().toolCalls.clientRequest(method, outcome);
+        finish();
+      };
       const answers = this.bus.subscribe(
         edge.clientAnswer,
         (answer) => {
           // Another session cannot answer for this one, even knowing the id.
           if (answer.key !== sessionKey) return;
-          done();
-          if (answer.error) resolve({ refused: answer.error });
-          else resolve({ result: answer.result ?? {} });
+          const { error, result } = answer;
+          if (error) settle('refused', () => resolve({ refused: error }));
+          else settle('answered', () => resolve({ result: result ?? {} }));
         },
         { token: uuid },
       );
-      const onAbort = () => {
-        done();
-        reject(new VmcpError('CANCELLED', `the call ended before the agent answered ${method}`));
-        if (sent) void send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'the tool call no longer waits for this answer' } }).catch(() => undefined);
-      };
-      const done = () => {
-        answers.unsubscribe();
-        signal.removeEventListener('abort', onAbort);
-      };
+      const onAbort = () =>
+        settle('cancelled', () => {
+          reject(new VmcpError('CANCELLED', `the call ended before the agent answered ${method}`));
+          if (sent) void send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'the tool call no longer waits for this answer' } }).catch(() => undefined);
+        });
       signal.addEventListener('abort', onAbort, { once: true });
       // The subscription is at the server before the agent can see the request.
       this.bus
         .flush()
         .then(() => {
-          if (signal.aborted) return;
+          if (settled) return;
           sent = true;
           return send({ jsonrpc: '2.0', id, method, params });
         })
-        .catch(() => {
-          done();
-          reject(new VmcpError('UNAVAILABLE', `${method} could not be sent to the agent`));
-        });
+        .catch(() => settle('failed', () => reject(new VmcpError('UNAVAILABLE', `${method} could not be sent to the agent`))));
     });
   }
 

@@ -10,7 +10,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import { executor, ToolDefinition, type CallToolResult } from '@vmcp/contracts';
-import { VMCP_VERSION } from '@vmcp/telemetry';
+import { metrics, VMCP_VERSION } from '@vmcp/telemetry';
 import { z } from 'zod';
 import type { CallLog, CallProgress, ClientRequestRelay } from '../connector.js';
 import { StoppedError, type Deadline } from '../shared/deadline.js';
@@ -173,11 +173,16 @@ export class McpUpstreamSession {
   ): Promise<Record<string, unknown>> {
     const marker = this.tap.takeCallOf(requestId);
     const call = marker === undefined ? undefined : this.relays.get(marker);
-    if (!call) throw new McpError(ErrorCode.InvalidRequest, `${method} is answered only during a tool call, on that call's own stream`);
+    if (!call) {
+      metrics().toolCalls.clientRequest(method, 'no_call');
+      throw new McpError(ErrorCode.InvalidRequest, `${method} is answered only during a tool call, on that call's own stream`);
+    }
     if (++call.asked > MAX_CLIENT_REQUESTS_PER_CALL) {
+      metrics().toolCalls.clientRequest(method, 'over_limit');
       throw new McpError(ErrorCode.InternalError, `${method} not relayed: at most ${MAX_CLIENT_REQUESTS_PER_CALL} requests to the agent per tool call`);
     }
     if (mayCarryCredential(JSON.stringify(params), this.secrets)) {
+      metrics().toolCalls.clientRequest(method, 'withheld');
       throw new McpError(ErrorCode.InvalidParams, `${method} withheld: it carried the connection's credential`);
     }
     const answer = await call.relay(method, params, signal);
