@@ -98,7 +98,7 @@ export class ClientRequests {
       if (!own?.[1]) continue;
       const error = message.error;
       const answer = isRecord(error)
-        ? { key: sessionKey, error: { code: Number.isInteger(error['code']) ? (error['code'] as number) : -32603, message: String(error['message'] ?? '').slice(0, MAX_REFUSAL_MESSAGE) } }
+        ? { key: sessionKey, error: { code: Number.isSafeInteger(error['code']) ? (error['code'] as number) : -32603, message: String(error['message'] ?? '').slice(0, MAX_REFUSAL_MESSAGE) } }
         : { key: sessionKey, result: message.result as Record<string, unknown> };
       // What the bus cannot carry is refused here, not lost on the way.
       const size = Buffer.byteLength(JSON.stringify(answer));

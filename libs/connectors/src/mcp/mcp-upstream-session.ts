@@ -17,6 +17,7 @@ import { StoppedError, type Deadline } from '../shared/deadline.js';
 import { mayCarryCredential, sanitizeUpstreamText } from '../shared/sanitize.js';
 import { CALL_MARKER_META_KEY, RequestStreamTap } from './request-stream-tap.js';
 import { MalformedAnswerError } from './upstream-errors.js';
+import { upstreamFetch } from './upstream-fetch.js';
 
 export interface UpstreamSessionSpec {
   readonly url: URL;
@@ -67,10 +68,10 @@ export class McpUpstreamSession {
 
   /** Connects and initializes; a handshake slower than the connect timeout is a StoppedError('deadline'). */
   static async open(spec: UpstreamSessionSpec): Promise<McpUpstreamSession> {
-    // Redirects stay on the upstream's origin (the SDK's default), so the credential
-    // headers cannot be carried to another host.
-    // The tap reads a call's log messages off its own response stream (see RequestStreamTap).
-    const tap = new RequestStreamTap();
+    // upstreamFetch follows redirects on the upstream's origin only, so the credential
+    // headers cannot be carried to another host. The tap reads a call's log messages and
+    // server requests off its own response stream (see RequestStreamTap).
+    const tap = new RequestStreamTap(upstreamFetch());
     const transport = new StreamableHTTPClientTransport(spec.url, { requestInit: { headers: spec.headers }, fetch: tap.fetch });
     // Only the agent's own sampling and elicitation capabilities, when its calls relay them
     // (the pool keeps a session per set): never roots, and nothing the agent cannot answer.
