@@ -77,6 +77,8 @@ export async function measure(urls, token, concurrency) {
  */
 export async function startUpstreamProcess() {
   const child = spawn(process.execPath, [new URL('./upstream-server.mjs', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // A bench that fails before its `finally` (the stack did not start) must not leave it running.
+  process.once('exit', () => child.kill('SIGKILL'));
   const url = await new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`upstream exited with ${code}`)));
