@@ -5,6 +5,7 @@ import {
   NoRespondersError,
   RequestError,
   TimeoutError,
+  type Msg,
   type MsgHdrs,
   type NatsConnection,
   type Subscription,
@@ -175,49 +176,22 @@ export class Bus {
   }
 
   /**
-   * Answers one RPC under one extra subject token (e.g. an execution id) until unsubscribed:
-   * a request that does not parse gets an INVALID_ARGUMENT error reply, a handler's
-   * VmcpError its own code, anything else INTERNAL. Every request gets a reply. No queue
-   * group, unlike the services' responders: the subject names one thing only this
-   * subscriber holds (the edge's call, say). The handler runs in the requester's trace.
+   * Answers one RPC under one extra subject token (e.g. an execution id) until unsubscribed,
+   * as every responder does (answerRpc): every request gets a reply, a typed error when it
+   * does not parse or the handler fails. No queue group, unlike the services' responders:
+   * the subject names one thing only this subscriber holds (the edge's call, say).
    */
   serve<R extends Rpc>(rpc: R, token: string, handler: (request: RpcRequestParsed<R>) => Promise<RpcReply<R>>): Subscription {
-    const subject = subjectOf(rpc, token);
-    return this.connection.subscribe(subject, {
+    return this.connection.subscribe(subjectOf(rpc, token), {
       callback: (err, msg) => {
         if (err || !msg.reply) return;
-        const started = performance.now();
-        const reply = (body: unknown, code: string) => {
-          metrics().bus.handled(rpc.subject, code, secondsSince(started));
+        void answerRpc(rpc, requestData(msg), msg.headers, handler).then((body) => {
           try {
             msg.respond(JSON.stringify(body));
           } catch {
             // The connection is closing: the requester times out.
           }
-        };
-        const fail = (error: VmcpError) => reply({ error: error.toBody() }, error.code);
-        let body: unknown;
-        try {
-          body = msg.json();
-        } catch {
-          body = undefined;
-        }
-        const parsed = rpc.request.safeParse(body);
-        if (!parsed.success) {
-          fail(new VmcpError('INVALID_ARGUMENT', describeZodError(parsed.error)));
-          return;
-        }
-        const parent = propagation.extract(context.active(), msg.headers, natsHeaderGetter);
-        context
-          .with(parent, () => Promise.resolve().then(() => handler(parsed.data as RpcRequestParsed<R>)))
-          .then(
-            (result) => {
-              const checked = rpc.reply.safeParse(result);
-              if (checked.success) reply(checked.data, 'OK');
-              else fail(new VmcpError('INTERNAL', `malformed reply on ${rpc.subject}`));
-            },
-            (error: unknown) => fail(isVmcpError(error) ? error : new VmcpError('INTERNAL', `${rpc.subject} failed`)),
-          );
+        });
       },
     });
   }
@@ -239,6 +213,61 @@ export class Bus {
   async close(): Promise<void> {
     if (!this.connection.isClosed()) await this.connection.drain();
   }
+}
+
+/** A request whose body is not JSON (answerRpc refuses it as INVALID_ARGUMENT). */
+export const MALFORMED_REQUEST = Symbol('malformed');
+
+/** A request's body: its JSON, `{}` when empty, MALFORMED_REQUEST when not JSON. */
+export function requestData(msg: Msg): unknown {
+  try {
+    return msg.data.length ? msg.json() : {};
+  } catch {
+    return MALFORMED_REQUEST;
+  }
+}
+
+/**
+ * Runs one request handler: validates the request against the contract, continues the
+ * caller's trace, validates the reply, and turns any failure into a typed error reply.
+ */
+export async function answerRpc<R extends Rpc>(
+  rpc: R,
+  data: unknown,
+  headers: MsgHdrs | undefined,
+  handle: (request: RpcRequestParsed<R>) => Promise<RpcReply<R>> | RpcReply<R>,
+): Promise<RpcReply<R> | ErrorReply> {
+  const parent = propagation.extract(context.active(), headers, natsHeaderGetter);
+  return tracer().startActiveSpan(
+    `${rpc.subject} process`,
+    { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': rpc.subject } },
+    parent,
+    async (span) => {
+      const started = performance.now();
+      let code = 'OK';
+      try {
+        if (data === MALFORMED_REQUEST) throw new VmcpError('INVALID_ARGUMENT', 'request body is not valid JSON');
+        const request = rpc.request.safeParse(data);
+        if (!request.success) throw new VmcpError('INVALID_ARGUMENT', describeZodError(request.error));
+        const reply = await handle(request.data as RpcRequestParsed<R>);
+        const checked = rpc.reply.safeParse(reply);
+        if (!checked.success) {
+          throw new VmcpError('INTERNAL', `reply does not match ${rpc.subject}: ${describeZodError(checked.error)}`);
+        }
+        return checked.data as RpcReply<R>;
+      } catch (err) {
+        const error = isVmcpError(err) ? err : new VmcpError('INTERNAL', 'internal error');
+        code = error.code;
+        if (!isVmcpError(err)) span.recordException(err instanceof Error ? err : new Error(String(err)));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
+        span.setAttribute('vmcp.error_code', error.code);
+        return { error: error.toBody() };
+      } finally {
+        metrics().bus.handled(rpc.subject, code, secondsSince(started));
+        span.end();
+      }
+    },
+  );
 }
 
 /** A single NATS token: no dots, spaces or wildcards, so it can neither widen nor leave the subject. */

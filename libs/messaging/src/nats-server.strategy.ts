@@ -1,13 +1,10 @@
 import { ServerNats, type NatsContext } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { isVmcpError, VmcpError, type ErrorReply, type Rpc, type RpcReply, type RpcRequestParsed } from '@vmcp/contracts';
-import { metrics, secondsSince, tracer } from '@vmcp/telemetry';
-import { describeZodError, natsHeaderGetter, type Bus } from './bus.js';
+import { isVmcpError, type ErrorReply, type Rpc, type RpcReply, type RpcRequestParsed } from '@vmcp/contracts';
+import { answerRpc, requestData, type Bus } from './bus.js';
 import { InFlight } from './in-flight.js';
 
 /** Marks a request whose body was not JSON, so the handler answers with a typed error. */
-const MALFORMED = Symbol('malformed');
 
 interface OutgoingPacket {
   id?: string;
@@ -51,13 +48,7 @@ export class VmcpNatsServer extends ServerNats {
       queue,
       deserializer: {
         deserialize(msg: Msg, options?: { replyTo?: string }) {
-          let data: unknown;
-          try {
-            data = msg.data.length ? msg.json() : {};
-          } catch {
-            data = MALFORMED;
-          }
-          return { id: options?.replyTo, pattern: msg.subject, data };
+          return { id: options?.replyTo, pattern: msg.subject, data: requestData(msg) };
         },
       },
       serializer: {
@@ -139,41 +130,11 @@ export class VmcpNatsServer extends ServerNats {
  * Runs one request handler: validates the request against the contract, continues the
  * caller's trace, validates the reply, and turns any failure into a typed error reply.
  */
-export async function serveRpc<R extends Rpc>(
+export function serveRpc<R extends Rpc>(
   rpc: R,
   data: unknown,
   ctx: NatsContext,
   handle: (request: RpcRequestParsed<R>) => Promise<RpcReply<R>> | RpcReply<R>,
 ): Promise<RpcReply<R> | ErrorReply> {
-  const parent = propagation.extract(context.active(), ctx.getHeaders(), natsHeaderGetter);
-  return tracer().startActiveSpan(
-    `${rpc.subject} process`,
-    { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': rpc.subject } },
-    parent,
-    async (span) => {
-      const started = performance.now();
-      let code = 'OK';
-      try {
-        if (data === MALFORMED) throw new VmcpError('INVALID_ARGUMENT', 'request body is not valid JSON');
-        const request = rpc.request.safeParse(data);
-        if (!request.success) throw new VmcpError('INVALID_ARGUMENT', describeZodError(request.error));
-        const reply = await handle(request.data as RpcRequestParsed<R>);
-        const checked = rpc.reply.safeParse(reply);
-        if (!checked.success) {
-          throw new VmcpError('INTERNAL', `reply does not match ${rpc.subject}: ${describeZodError(checked.error)}`);
-        }
-        return checked.data as RpcReply<R>;
-      } catch (err) {
-        const error = isVmcpError(err) ? err : new VmcpError('INTERNAL', 'internal error');
-        code = error.code;
-        if (!isVmcpError(err)) span.recordException(err instanceof Error ? err : new Error(String(err)));
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
-        span.setAttribute('vmcp.error_code', error.code);
-        return { error: error.toBody() };
-      } finally {
-        metrics().bus.handled(rpc.subject, code, secondsSince(started));
-        span.end();
-      }
-    },
-  );
+  return answerRpc(rpc, data, ctx.getHeaders(), handle);
 }
