@@ -1,4 +1,4 @@
-import type { AuthType, CallToolResult, ConnectionTarget, executor, StaticAuth, ToolDefinition } from '@vmcp/contracts';
+import type { AuthType, CallToolResult, ConnectionTarget, executor, RpcReply, StaticAuth, ToolDefinition } from '@vmcp/contracts';
 
 /** Who a connector works for on one request: never a session token, never a secret. */
 export interface ConnectorContext {
@@ -48,8 +48,8 @@ export interface ClientRequestRelay {
   readonly relay: (method: executor.ClientRequestMethod, params: Record<string, unknown>, signal: AbortSignal) => Promise<ClientRequestAnswer>;
 }
 
-/** The agent's answer to a relayed request: its result, or its JSON-RPC error. */
-export type ClientRequestAnswer = { readonly result: Record<string, unknown> } | { readonly refused: { readonly code: number; readonly message: string } };
+/** The agent's answer to a relayed request: its result, or its JSON-RPC error (the bus reply of executor.clientRequest). */
+export type ClientRequestAnswer = RpcReply<typeof executor.clientRequest>;
 
 /** One log message of a running call: the upstream's level, logger and data (secrets removed, bounded). */
 export interface CallLog {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { defineEvent } from './rpc.js';
 
+/** An MCP session's key in the sessions bucket: a SHA-256 digest (base64url), never the session id. */
+const SessionKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+
 /**
  * Published by the edge replica that ended an MCP session (DELETE), so every replica drops
  * the copy it may hold at once. `key` is the session's key in the sessions bucket (a
@@ -8,7 +11,7 @@ import { defineEvent } from './rpc.js';
  */
 export const sessionEnded = defineEvent({
   subject: 'vmcp.edge.v1.events.session_ended',
-  payload: z.object({ key: z.string().regex(/^[A-Za-z0-9_-]{43}$/) }),
+  payload: z.object({ key: SessionKey }),
 });
 
 /**
@@ -18,7 +21,7 @@ export const sessionEnded = defineEvent({
  */
 export const sessionChanged = defineEvent({
   subject: 'vmcp.edge.v1.events.session_changed',
-  payload: z.object({ key: z.string().regex(/^[A-Za-z0-9_-]{43}$/) }),
+  payload: z.object({ key: SessionKey }),
 });
 
 /**
@@ -31,7 +34,7 @@ export const sessionChanged = defineEvent({
 export const callCancelled = defineEvent({
   subject: 'vmcp.edge.v1.events.call_cancelled',
   payload: z.object({
-    key: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    key: SessionKey,
     request_id: z.union([z.string().max(256), z.number().int()]),
   }),
 });
@@ -46,7 +49,7 @@ export const callCancelled = defineEvent({
 export const clientAnswer = defineEvent({
   subject: 'vmcp.edge.v1.events.client_answer',
   payload: z.object({
-    key: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    key: SessionKey,
     result: z.record(z.string(), z.unknown()).optional(),
     error: z.object({ code: z.number().int(), message: z.string().max(1000) }).optional(),
   }),

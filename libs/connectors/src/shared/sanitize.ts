@@ -3,10 +3,6 @@ const MAX_UPSTREAM_TEXT = 300;
 const MIN_REDACTABLE = 6;
 
 /**
- * An upstream's own words, safe to pass on: one line, bounded, with every credential
- * string removed. Undefined when that cannot be ensured.
- */
-/**
  * Whether text may carry one of the credential strings: in any of the forms the upstream
  * could quote it (as is, URL-encoded, JSON-escaped), or a secret too short to tell apart
  * from ordinary text.
@@ -19,6 +15,10 @@ function formsOf(secret: string): string[] {
   return [...new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])];
 }
 
+/**
+ * An upstream's own words, safe to pass on: one line, bounded, with every credential
+ * string removed. Undefined when that cannot be ensured.
+ */
 export function sanitizeUpstreamText(text: string, secrets: readonly string[], maxLength = MAX_UPSTREAM_TEXT): string | undefined {
   let out = text;
   for (const secret of secrets) {
