@@ -18,11 +18,13 @@ import { bearerOf } from '../auth/api-principal.js';
 import { RevocationsService } from '../auth/revocations.service.js';
 import { InvalidSessionToken, SessionTokensService } from '../auth/session-tokens.service.js';
 import { InFlightCalls } from './in-flight-calls.service.js';
-import { boundTo, keyOf, MAX_SESSION_RECORD_BYTES, McpSessionsService } from './mcp-sessions.service.js';
+import { boundTo, keyOf, MAX_SESSION_RECORD_BYTES, McpSessionsService, type SessionRecord } from './mcp-sessions.service.js';
 import { ListChangedStreams } from './list-changed-streams.service.js';
 import { ListenSubscriptions } from './listen-subscriptions.service.js';
 import { VirtualServerFactory, type SessionClientRequests, type SessionLogging } from './virtual-server.factory.js';
 import { ClientRequests, relayedCapabilities } from './client-requests.service.js';
+import { plainCallAnswer, plainToolsCall, type PlainToolsCall } from './plain-call.js';
+import { ToolCallService } from './tool-call.service.js';
 import { abortOnClose, sendWebResponse, toWebRequest } from './web-bridge.js';
 
 type RpcId = string | number | null;
@@ -35,7 +37,8 @@ type RpcId = string | number | null;
  *   (`createMcpHandler`): discover, header checks, version errors, cache hints;
  * - 2025-era requests (no envelope) are served per request too, with their session kept
  *   in NATS KV (McpSessionsService), so any edge replica serves any session.
- * Each request gets a fresh SDK server for its principal (VirtualServerFactory).
+ * Each request gets a fresh SDK server for its principal (VirtualServerFactory), except
+ * the plainest 2025-era tools/call, which the edge answers itself (PlainToolsCall).
  */
 @Controller()
 export class McpController implements OnApplicationShutdown {
@@ -51,6 +54,7 @@ export class McpController implements OnApplicationShutdown {
     private readonly listen: ListenSubscriptions,
     private readonly inFlight: InFlightCalls,
     private readonly clientRequests: ClientRequests,
+    private readonly calls: ToolCallService,
     @Inject(VMCP_LOGGER) private readonly logger: Logger,
   ) {
     this.modern = createMcpHandler(({ authInfo }) => this.servers.create(principalOf(authInfo), { listChanged: true, logging: 'request' }), {
@@ -99,6 +103,8 @@ export class McpController implements OnApplicationShutdown {
     const body: unknown = req.body;
     try {
       const sessionId = req.headers['mcp-session-id'];
+      const plain = req.method === 'POST' && typeof sessionId === 'string' ? plainToolsCall(body, (name) => headerOf(req, name)) : undefined;
+      if (plain && typeof sessionId === 'string' && (await this.servePlainCall(plain, sessionId, principal, req, res))) return;
       if (req.method === 'GET' && typeof sessionId === 'string' && !isModernVersion(headerOf(req, 'mcp-protocol-version'))) {
         await this.openStream(sessionId, principal, req, res);
         return;
@@ -147,18 +153,61 @@ export class McpController implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * A plain 2025-era tools/call (PlainToolsCall), answered in JSON without an SDK server:
+   * false when the session's calls stream (a log level, an agent that can be asked
+   * something), and the SDK serves it.
+   */
+  private async servePlainCall(call: PlainToolsCall, sessionId: string, principal: SessionPrincipal, req: ExpressRequest, res: ExpressResponse): Promise<boolean> {
+    const session = await this.liveSession(sessionId, principal, headerOf(req, 'mcp-protocol-version'), call.id);
+    if (session instanceof Response) {
+      await sendWebResponse(res, session);
+      return true;
+    }
+    if (session.log_level !== undefined || relayedCapabilities(session.client_capabilities)) return false;
+    // As on the SDK's path: a notifications/cancelled on any replica, or the client going away, cancels it.
+    const tracked = this.inFlight.track(keyOf(sessionId), call.id);
+    let answer: Record<string, unknown>;
+    try {
+      const { result } = await this.calls.call({
+        principal,
+        toolName: call.name,
+        arguments: call.arguments,
+        source: 'mcp',
+        signal: AbortSignal.any([abortOnClose(res), tracked.signal]),
+      });
+      answer = plainCallAnswer(call.id, { result });
+    } catch (err) {
+      if (!isVmcpError(err)) this.logger.error({ err: (err as Error).message.slice(0, 300) }, 'tools/call failed');
+      answer = plainCallAnswer(call.id, { error: err });
+    } finally {
+      tracked.done();
+    }
+    res.status(200).setHeader('content-type', 'application/json').end(JSON.stringify(answer));
+    return true;
+  }
+
+  /**
+   * The session a 2025-era request names, when it is live, this user's, and the request
+   * speaks its negotiated version; otherwise the answer to send.
+   */
+  private async liveSession(sessionId: string, principal: SessionPrincipal, version: string | null, id: RpcId): Promise<SessionRecord | Response> {
+    const session = await this.sessions.get(sessionId);
+    // Another user's session answers exactly like an unknown one: its existence is not revealed.
+    if (!session || !boundTo(session, principal)) return sessionNotFound(id);
+    if (version !== null && version !== session.protocol_version) {
+      return Response.json(jsonRpcError(-32000, 'Bad Request: MCP-Protocol-Version is not the version this session negotiated', id), { status: 400 });
+    }
+    return session;
+  }
+
   /** A 2025-era request: `initialize` opens a session; everything else needs a live one of this user's. */
   private async serveLegacy(web: Request, body: unknown, principal: SessionPrincipal): Promise<Response> {
     if (isInitializeRequest(body)) return this.initialize(web, body, principal);
     const sessionId = web.headers.get('mcp-session-id');
     if (sessionId === null) return Response.json(jsonRpcError(-32000, 'Bad Request: Mcp-Session-Id header is required', idOf(body)), { status: 400 });
-    const session = await this.sessions.get(sessionId);
-    // Another user's session answers exactly like an unknown one: its existence is not revealed.
-    if (!session || !boundTo(session, principal)) return sessionNotFound(idOf(body));
-    const version = web.headers.get('mcp-protocol-version');
-    if (version !== null && version !== session.protocol_version) {
-      return Response.json(jsonRpcError(-32000, 'Bad Request: MCP-Protocol-Version is not the version this session negotiated', idOf(body)), { status: 400 });
-    }
+    const session = await this.liveSession(sessionId, principal, web.headers.get('mcp-protocol-version'), idOf(body));
+    if (session instanceof Response) return session;
     const sessionKey = keyOf(sessionId);
     // The agent's answers to what vmcp asked it during a call: to the replica that asked.
     try {
