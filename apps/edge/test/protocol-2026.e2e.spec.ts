@@ -172,10 +172,10 @@ describe('MCP 2026-07-28 next to 2025-11-25 on one URL', () => {
     // 2026-07-28: the v2 client walks the pages itself.
     const { client, seen } = await modernAgent(everythingUrl, token);
     const all = (await client.listTools()).tools.map((t) => t.name);
-    expect(all).toHaveLength(9);
+    expect(all).toHaveLength(10);
     const pages = seen.filter((s) => s.headers.get('mcp-method') === 'tools/list').map((s) => s.body as { result: { tools: unknown[]; nextCursor?: string } });
-    expect(pages.map((p) => p.result.tools.length)).toEqual([3, 3, 3]);
-    expect(pages.map((p) => typeof p.result.nextCursor)).toEqual(['string', 'string', 'undefined']);
+    expect(pages.map((p) => p.result.tools.length)).toEqual([3, 3, 3, 1]);
+    expect(pages.map((p) => typeof p.result.nextCursor)).toEqual(['string', 'string', 'string', 'undefined']);
     const second = await client.listTools({ cursor: pages[0]!.result.nextCursor! });
     expect(second.tools.map((t) => t.name)).toEqual(all.slice(3, 6));
     await expect(client.listTools({ cursor: 'bm90LW91cnM' })).rejects.toMatchObject({ code: -32602, data: { code: 'INVALID_ARGUMENT' } });
@@ -189,7 +189,7 @@ describe('MCP 2026-07-28 next to 2025-11-25 on one URL', () => {
       walked.push(page.tools.map((t) => t.name));
       cursor = page.nextCursor;
     } while (cursor);
-    expect(walked).toEqual([all.slice(0, 3), all.slice(3, 6), all.slice(6, 9)]);
+    expect(walked).toEqual([all.slice(0, 3), all.slice(3, 6), all.slice(6, 9), all.slice(9)]);
     await expect(legacy.listTools({ cursor: 'bm90LW91cnM' })).rejects.toMatchObject({ code: -32602, data: { code: 'INVALID_ARGUMENT' } });
   });
 

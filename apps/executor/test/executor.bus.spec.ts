@@ -127,7 +127,7 @@ describe('executor over the bus', () => {
     const target = connection();
     const alice = account('list-alice-token');
     const { tools } = await asPolicy.request(executor.listConnectionTools, { tenant_id: tenant, connection: target, account_id: alice, grant: grantFor(alice) });
-    expect(tools.map((t) => t.name).sort()).toEqual(['add', 'ask', 'echo', 'fail', 'image', 'log', 'progress', 'slow', 'whoami']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['add', 'ask', 'echo', 'fail', 'image', 'log', 'progress', 'rich', 'slow', 'whoami']);
     expect(tools.find((t) => t.name === 'add')).toMatchObject({ inputSchema: { type: 'object', required: ['a', 'b'] }, outputSchema: { type: 'object' } });
     await asPolicy.request(executor.listConnectionTools, { tenant_id: tenant, connection: target, account_id: alice, grant: grantFor(alice) });
     expect(vaultAsked.filter((a) => a.account_id === alice)).toEqual([{ tenant_id: tenant, account_id: alice, grant: grantFor(alice) }]);

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CreateMessageResultSchema, ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageResultSchema, ElicitResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 export interface UpstreamRequest {
@@ -54,7 +54,7 @@ const CREDENTIAL_HEADERS = /^(authorization|x-api-key|x-.*)$/i;
 
 /**
  * A real MCP server built with the SDK (stateful Streamable HTTP) for tests: echo, add
- * (structured output), whoami (shows the credential headers it received), image, fail
+ * (structured output), whoami (shows the credential headers it received), image, rich (keys MCP does not define), fail
  * (isError), slow (records its cancellation), progress, log, ask (asks the client: sampling,
  * elicitation). It records what reaches it so tests can assert on it.
  */
@@ -102,6 +102,17 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
     server.registerTool('image', { description: 'Return a tiny PNG' }, async (extra) => {
       seen('image', {}, extra);
       return { content: [{ type: 'image', data: PNG, mimeType: 'image/png' }] };
+    });
+    server.registerTool('rich', { description: 'Answer with keys MCP does not define: in a content block, its annotations, an embedded resource and the result' }, async (extra) => {
+      seen('rich', {}, extra);
+      return {
+        content: [
+          { type: 'text', text: 'rich', vendor_hint: 1, annotations: { audience: ['user'], vendor_score: 0.5 } },
+          { type: 'resource', resource: { uri: 'file:///a.txt', text: 'a', vendor_etag: 'x1' } },
+        ],
+        _meta: { 'vendor.example/trace': 'abc' },
+        vendor_summary: 'kept or dropped by the gateway',
+      } as unknown as CallToolResult;
     });
     server.registerTool('fail', { description: 'Always fails' }, async (extra) => {
       seen('fail', {}, extra);

@@ -24,10 +24,9 @@ import { ListenSubscriptions } from './listen-subscriptions.service.js';
 import { VirtualServerFactory, type SessionClientRequests, type SessionLogging } from './virtual-server.factory.js';
 import { ClientRequests, relayedCapabilities } from './client-requests.service.js';
 import { plainCallAnswer, plainToolsCall, type PlainToolsCall } from './plain-call.js';
+import { isModernVersion, isObject, jsonRpcError, type RpcId } from './json-rpc.js';
 import { ToolCallService } from './tool-call.service.js';
 import { abortOnClose, sendWebResponse, toWebRequest } from './web-bridge.js';
-
-type RpcId = string | number | null;
 
 /**
  * The virtual MCP server: Streamable HTTP at {mcp_server_url}, one per config, for both
@@ -103,8 +102,10 @@ export class McpController implements OnApplicationShutdown {
     const body: unknown = req.body;
     try {
       const sessionId = req.headers['mcp-session-id'];
-      const plain = req.method === 'POST' && typeof sessionId === 'string' ? plainToolsCall(body, (name) => headerOf(req, name)) : undefined;
-      if (plain && typeof sessionId === 'string' && (await this.servePlainCall(plain, sessionId, principal, req, res))) return;
+      if (req.method === 'POST' && typeof sessionId === 'string') {
+        const plain = plainToolsCall(body, (name) => headerOf(req, name));
+        if (plain && (await this.servePlainCall(plain, sessionId, principal, req, res))) return;
+      }
       if (req.method === 'GET' && typeof sessionId === 'string' && !isModernVersion(headerOf(req, 'mcp-protocol-version'))) {
         await this.openStream(sessionId, principal, req, res);
         return;
@@ -159,6 +160,8 @@ export class McpController implements OnApplicationShutdown {
    * something), and the SDK serves it.
    */
   private async servePlainCall(call: PlainToolsCall, sessionId: string, principal: SessionPrincipal, req: ExpressRequest, res: ExpressResponse): Promise<boolean> {
+    // Before the first wait: a client gone during the session lookup still cancels the call.
+    const closed = abortOnClose(res);
     const session = await this.liveSession(sessionId, principal, headerOf(req, 'mcp-protocol-version'), call.id);
     if (session instanceof Response) {
       await sendWebResponse(res, session);
@@ -167,14 +170,14 @@ export class McpController implements OnApplicationShutdown {
     if (session.log_level !== undefined || relayedCapabilities(session.client_capabilities)) return false;
     // As on the SDK's path: a notifications/cancelled on any replica, or the client going away, cancels it.
     const tracked = this.inFlight.track(keyOf(sessionId), call.id);
-    let answer: Record<string, unknown>;
+    let answer: ReturnType<typeof plainCallAnswer>;
     try {
       const { result } = await this.calls.call({
         principal,
         toolName: call.name,
         arguments: call.arguments,
         source: 'mcp',
-        signal: AbortSignal.any([abortOnClose(res), tracked.signal]),
+        signal: AbortSignal.any([closed, tracked.signal]),
       });
       answer = plainCallAnswer(call.id, { result });
     } catch (err) {
@@ -183,7 +186,9 @@ export class McpController implements OnApplicationShutdown {
     } finally {
       tracked.done();
     }
-    res.status(200).setHeader('content-type', 'application/json').end(JSON.stringify(answer));
+    // Node's setHeader, not Express's set (which adds a charset): the header the SDK's answer has.
+    res.status(200).setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(answer));
     return true;
   }
 
@@ -191,7 +196,7 @@ export class McpController implements OnApplicationShutdown {
    * The session a 2025-era request names, when it is live, this user's, and the request
    * speaks its negotiated version; otherwise the answer to send.
    */
-  private async liveSession(sessionId: string, principal: SessionPrincipal, version: string | null, id: RpcId): Promise<SessionRecord | Response> {
+  private async liveSession(sessionId: string, principal: SessionPrincipal, version: string | null, id: RpcId | null): Promise<SessionRecord | Response> {
     const session = await this.sessions.get(sessionId);
     // Another user's session answers exactly like an unknown one: its existence is not revealed.
     if (!session || !boundTo(session, principal)) return sessionNotFound(id);
@@ -367,11 +372,6 @@ function principalOf(authInfo: AuthInfo | undefined): SessionPrincipal {
   return principal;
 }
 
-/** The first modern revision is 2026-07-28; later ones sort after it. */
-function isModernVersion(version: string | null): boolean {
-  return version !== null && version >= '2026-07-28';
-}
-
 function negotiatedVersionOf(text: string): string | undefined {
   try {
     const version = (JSON.parse(text) as { result?: { protocolVersion?: unknown } }).result?.protocolVersion;
@@ -382,7 +382,7 @@ function negotiatedVersionOf(text: string): string | undefined {
 }
 
 /** The request's id when the body is one JSON-RPC request, for error answers. */
-function idOf(body: unknown): RpcId {
+function idOf(body: unknown): RpcId | null {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
   const id = (body as { id?: unknown }).id;
   return typeof id === 'string' || typeof id === 'number' ? id : null;
@@ -391,10 +391,6 @@ function idOf(body: unknown): RpcId {
 /** The messages of a body (one, or a batch from a 2025-03-26 client). */
 function messagesOf(body: unknown): unknown[] {
   return Array.isArray(body) ? body : [body];
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** Whether the body holds a tools/call with `_meta.progressToken`: its answer must be a stream. */
@@ -454,12 +450,8 @@ function onStreamEnd(body: ReadableStream<Uint8Array>, end: () => void): Readabl
 }
 
 /** Unknown, expired, ended or another user's: the client starts a new session (spec: 404). */
-function sessionNotFound(id: RpcId): Response {
+function sessionNotFound(id: RpcId | null): Response {
   return Response.json(jsonRpcError(-32001, 'Session not found', id), { status: 404 });
-}
-
-function jsonRpcError(code: number, message: string, id: RpcId = null, data?: Record<string, unknown>) {
-  return { jsonrpc: '2.0', error: { code, message, ...(data ? { data } : {}) }, id };
 }
 
 function headerOf(req: ExpressRequest, name: string): string | null {

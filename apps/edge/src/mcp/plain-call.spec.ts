@@ -1,6 +1,27 @@
+import { InMemoryTransport, Server, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import { VmcpError } from '@vmcp/contracts';
 import { describe, expect, it } from 'vitest';
+import { toMcpError } from './mcp-errors.js';
 import { plainCallAnswer, plainToolsCall } from './plain-call.js';
+
+/** What the SDK's own server (as the edge builds it per request) answers to a tools/call whose handler returns or throws this. */
+async function sdkAnswer(id: string | number, outcome: { result: unknown } | { error: unknown }): Promise<JSONRPCMessage> {
+  const server = new Server({ name: 'parity', version: '1' }, { capabilities: { tools: {} } });
+  server.setRequestHandler('tools/call', () => {
+    if ('error' in outcome) throw outcome.error;
+    return outcome.result as never;
+  });
+  const [client, serverSide] = InMemoryTransport.createLinkedPair();
+  const answer = new Promise<JSONRPCMessage>((resolve) => (client.onmessage = resolve));
+  await server.connect(serverSide);
+  await client.start();
+  await client.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'any', arguments: {} } });
+  try {
+    return await answer;
+  } finally {
+    await server.close();
+  }
+}
 
 const ACCEPT = { accept: 'application/json, text/event-stream' };
 const headersOf =
@@ -21,6 +42,9 @@ describe('plain tools/call', () => {
     ['another method', { jsonrpc: '2.0', id: 1, method: 'tools/list' }],
     ['a notification', { jsonrpc: '2.0', method: 'tools/call', params: { name: 'echo' } }],
     ['a fractional id', { ...call({ name: 'echo' }), id: 1.5 }],
+    ['an id past the safe integers', { ...call({ name: 'echo' }), id: 2 ** 53 }],
+    ['null arguments', call({ name: 'echo', arguments: null })],
+    ['arguments with an own __proto__ key', JSON.parse('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"__proto__":{"x":1},"a":1}}}')],
     ['a null id', { ...call({ name: 'echo' }), id: null }],
     ['another JSON-RPC version', { ...call({ name: 'echo' }), jsonrpc: '1.0' }],
     ['a key JSON-RPC does not define', call({ name: 'echo' }, { extra: 1 })],
@@ -44,23 +68,35 @@ describe('plain tools/call', () => {
     expect(plainToolsCall(call({ name: 'echo' }), headersOf(headers))).toBeUndefined();
   });
 
-  it("answers with the result, or the vmcp error's JSON-RPC code and data", () => {
-    const result = { content: [{ type: 'text', text: 'hi' }] };
-    expect(plainCallAnswer(3, { result })).toEqual({ result, jsonrpc: '2.0', id: 3 });
-    expect(plainCallAnswer('x', { error: new VmcpError('TOOL_NOT_FOUND', 'no tool named nope') })).toEqual({
-      jsonrpc: '2.0',
-      id: 'x',
-      error: { code: -32602, message: 'no tool named nope', data: { code: 'TOOL_NOT_FOUND' } },
-    });
-    expect(plainCallAnswer(4, { error: new VmcpError('CANCELLED', 'the call was cancelled by the client') })).toMatchObject({ error: { code: -32800 } });
+  it.each([
+    ['a text result', { content: [{ type: 'text', text: 'hi' }] }],
+    ['structured content and isError', { structuredContent: { a: 1 }, isError: false, content: [] }],
+    ['unknown keys in blocks, annotations and the result', { content: [{ type: 'text', text: 'x', extra: 1, annotations: { audience: ['user'], foo: 1 } }], extraTop: 2 }],
+    ['an embedded resource with an unknown key', { content: [{ type: 'resource', resource: { uri: 'a:b', text: 't', zz: 1 } }] }],
+    ['a result _meta', { content: [], _meta: { 'vendor.example/trace': 'abc' } }],
+    ['a block without its text', { content: [{ type: 'text' }] }],
+    ['a malformed progress token in _meta', { content: [{ type: 'text', text: 'x' }], _meta: { progressToken: { a: 1 } } }],
+  ])('answers %s exactly as the SDK server does', async (_case, result) => {
+    const plain = plainCallAnswer(7, { result });
+    expect(JSON.stringify(plain)).toBe(JSON.stringify(await sdkAnswer(7, { result })));
   });
 
-  it('never passes on a result that is not a CallToolResult, nor the text of an unexpected error', () => {
-    expect(plainCallAnswer(5, { result: { content: [{ type: 'text' }] } })).toEqual({
+  it.each([
+    ['TOOL_NOT_FOUND', new VmcpError('TOOL_NOT_FOUND', 'no tool named nope')],
+    ['CANCELLED', new VmcpError('CANCELLED', 'the call was cancelled by the client')],
+    ['UPSTREAM_ERROR', new VmcpError('UPSTREAM_ERROR', 'the upstream failed')],
+  ])('answers %s with the JSON-RPC code and data.code the SDK server sends', async (_code, error) => {
+    const plain = plainCallAnswer('x', { error });
+    // The SDK path throws the mapped error (virtual-server.factory.ts).
+    expect(JSON.stringify(plain)).toBe(JSON.stringify(await sdkAnswer('x', { error: toMcpError(error.code, error.message) })));
+    expect(plain).toMatchObject({ error: { data: { code: error.code } } });
+  });
+
+  it('never passes on the text of an unexpected error', () => {
+    expect(plainCallAnswer(6, { error: new Error('secret detail at /srv/x') })).toEqual({
       jsonrpc: '2.0',
-      id: 5,
-      error: { code: -32602, message: 'Invalid tools/call result: not a CallToolResult' },
+      id: 6,
+      error: { code: -32603, message: 'Internal error', data: { code: 'INTERNAL' } },
     });
-    expect(plainCallAnswer(6, { error: new Error('secret detail at /srv/x') })).toEqual({ jsonrpc: '2.0', id: 6, error: { code: -32603, message: 'Internal error' } });
   });
 });

@@ -1,18 +1,12 @@
-import { isCallToolResult } from '@modelcontextprotocol/server';
-import { isVmcpError, type CallToolResult } from '@vmcp/contracts';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { isVmcpError } from '@vmcp/contracts';
+import { isModernVersion, isObject, isRpcId, requestError, type RpcId } from './json-rpc.js';
 import { toMcpError } from './mcp-errors.js';
 
-type RpcId = string | number;
-
 /**
- * A 2025-era `tools/call` in its plainest and most common form: one JSON-RPC request
- * with a tool name and arguments, nothing else (no `_meta`: no progress token, no
- * 2026-07-28 envelope), no 2026-07-28 headers, and an Accept header the SDK's transport
- * takes. The edge answers it in JSON itself instead of through a per-request SDK server
- * and transport (about a quarter of the edge's CPU per call: README, Performance); every other
- * request, and this one on a session that streams its calls (log level, sampling,
- * elicitation), is the SDK's. The checks are the SDK's own for this shape, so a request
- * it would refuse is never taken here.
+ * A 2025-era `tools/call` the edge answers itself, without a per-request SDK server: the
+ * commonest request by far, and the SDK's server, transport and web bridge were about a
+ * quarter of the edge's CPU per call (README, Performance).
  */
 export interface PlainToolsCall {
   readonly id: RpcId;
@@ -23,42 +17,39 @@ export interface PlainToolsCall {
 const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params']);
 const PARAMS_KEYS = new Set(['name', 'arguments']);
 
-/** The call, when the request is one the edge answers itself; otherwise undefined (the SDK serves it). */
+/**
+ * The call, when the request is one request with a tool name and arguments and nothing
+ * else: no `_meta` (no progress token, no 2026-07-28 envelope), no 2026-07-28 header, an
+ * Accept header the SDK's transport takes. Anything else is undefined and the SDK's: a
+ * request qualifies only where the SDK would take it exactly as it is.
+ */
 export function plainToolsCall(body: unknown, header: (name: string) => string | null): PlainToolsCall | undefined {
   if (!isObject(body) || body['jsonrpc'] !== '2.0' || body['method'] !== 'tools/call' || !onlyKeys(body, REQUEST_KEYS)) return undefined;
   const { id, params } = body;
-  if (!(typeof id === 'string' || Number.isInteger(id)) || !isObject(params) || !onlyKeys(params, PARAMS_KEYS)) return undefined;
+  if (!isRpcId(id) || !isObject(params) || !onlyKeys(params, PARAMS_KEYS)) return undefined;
   const { name, arguments: args } = params;
   if (typeof name !== 'string' || (args !== undefined && !isObject(args))) return undefined;
-  // The SDK's transport answers 406 to a client that does not take both; 2026-07-28
-  // headers belong to the modern path (its version and header checks).
+  // The SDK's parse drops an own `__proto__` key from the arguments; such a call is its to serve.
+  if (args !== undefined && Object.hasOwn(args, '__proto__')) return undefined;
   const accept = header('accept') ?? '';
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
-  if (header('mcp-method') !== null || header('mcp-name') !== null) return undefined;
-  const version = header('mcp-protocol-version');
-  if (version !== null && version >= '2026-07-28') return undefined;
-  return { id: id as RpcId, name, arguments: args ?? {} };
+  if (header('mcp-method') !== null || header('mcp-name') !== null || isModernVersion(header('mcp-protocol-version'))) return undefined;
+  return { id, name, arguments: args ?? {} };
 }
 
-/** The JSON-RPC answer to a plain call, as the SDK's server would send it: the result, or the error the call ended with. */
-export function plainCallAnswer(id: RpcId, outcome: { result: CallToolResult } | { error: unknown }): Record<string, unknown> {
+/**
+ * The answer to a plain call, as the SDK's server sends it: the result as the 2025-11-25
+ * schema reads it (unknown keys dropped; a result it refuses is -32602), or the vmcp
+ * error's JSON-RPC code and `data.code`. An unexpected error says nothing of itself.
+ */
+export function plainCallAnswer(id: RpcId, outcome: { result: unknown } | { error: unknown }) {
   if ('result' in outcome) {
-    // The SDK's server refuses a result that is not a CallToolResult of the spec; so does this.
-    if (!isCallToolResult(outcome.result)) return errorAnswer(id, -32602, 'Invalid tools/call result: not a CallToolResult');
-    return { result: outcome.result, jsonrpc: '2.0', id };
+    const result = CallToolResultSchema.safeParse(outcome.result);
+    if (!result.success) return requestError(id, -32602, `Invalid tools/call result: ${String(result.error)}`);
+    return { result: result.data, jsonrpc: '2.0', id };
   }
-  const { error } = outcome;
-  if (!isVmcpError(error)) return errorAnswer(id, -32603, 'Internal error');
-  const rpc = toMcpError(error.code, error.message);
-  return errorAnswer(id, rpc.code, rpc.message, rpc.data);
-}
-
-function errorAnswer(id: RpcId, code: number, message: string, data?: unknown): Record<string, unknown> {
-  return { jsonrpc: '2.0', id, error: { code, message, ...(data !== undefined ? { data } : {}) } };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+  const { code, message, data } = isVmcpError(outcome.error) ? toMcpError(outcome.error.code, outcome.error.message) : toMcpError('INTERNAL', 'Internal error');
+  return requestError(id, code, message, data);
 }
 
 function onlyKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {

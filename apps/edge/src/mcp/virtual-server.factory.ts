@@ -147,8 +147,9 @@ export class VirtualServerFactory {
         return result as CallToolResult;
       } catch (err) {
         if (isVmcpError(err)) throw toMcpError(err.code, err.message);
-        this.logger.error({ err: (err as Error).message }, 'tools/call failed');
-        throw err;
+        // The SDK would send the message itself to the agent.
+        this.logger.error({ err: (err as Error).message.slice(0, 300) }, 'tools/call failed');
+        throw toMcpError('INTERNAL', 'Internal error');
       } finally {
         tracked?.done();
       }
