@@ -13,6 +13,7 @@ import {
   type NatsServerHandle,
   type Stack,
   type UpstreamMcpServer,
+  waitFor,
 } from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textOf } from './mcp-client.js';
@@ -61,14 +62,19 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
   let tenant: ReturnType<typeof api>;
   const agents: Agent[] = [];
 
-  const mint = async (identifier: string) =>
-    (await tenant.post<{ token: string }>(`/api/v1/mcp/configs/${configId}/tokens`, { identifier })).body.token;
+  const mint = async (identifier: string, config = configId) =>
+    (await tenant.post<{ token: string }>(`/api/v1/mcp/configs/${config}/tokens`, { identifier })).body.token;
 
   /**
    * An SDK agent: its tool calls go to the first edge, every other POST (its answers above
    * all) to the second. `answer` is its handler for both kinds of request.
    */
-  const connect = async (token: string, capabilities: ClientCapabilities, answer?: (asked: Asked, requestId: string | number) => Promise<Record<string, unknown>>): Promise<Agent> => {
+  const connect = async (
+    token: string,
+    capabilities: ClientCapabilities,
+    answer?: (asked: Asked, requestId: string | number) => Promise<Record<string, unknown>>,
+    url = mcpUrl,
+  ): Promise<Agent> => {
     const asked: Asked[] = [];
     const sent = { answers: 0 };
     const route: typeof fetch = (input, init) => {
@@ -85,7 +91,7 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
     };
     if (capabilities.sampling) client.setRequestHandler(CreateMessageRequestSchema, handle('sampling/createMessage') as never);
     if (capabilities.elicitation) client.setRequestHandler(ElicitRequestSchema, handle('elicitation/create') as never);
-    const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${token}` } }, fetch: route });
+    const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } }, fetch: route });
     await client.connect(transport);
     const agent: Agent = {
       client,
@@ -205,6 +211,41 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
     expect(formOnly.asked).toEqual([]);
     // The calls themselves still work.
     expect(textOf(await silent.client.callTool({ name: 'echo', arguments: { text: 'still here' } }))).toBe('still here');
+  });
+
+  it('asks nothing the config turns off (client_features), whatever the agent declared', async () => {
+    const mappings = [{ connection_name: 'upstream', tools: ['ask'] }];
+    const created = await tenant.post<{ config: { id: string; mcp_server_url: string } }>('/api/v1/mcp/configs', {
+      name: 'no-sampling',
+      connection_tool_mappings: mappings,
+      client_features: { sampling: false },
+    });
+    expect(created.status).toBe(201);
+    const { id, mcp_server_url: url } = created.body.config;
+    const reply = async ({ method }: Asked) => (method === 'elicitation/create' ? { action: 'accept', content: { answer: 'ok' } } : { role: 'assistant', model: 'm', content: { type: 'text', text: 'sampled' } });
+    const agent = await connect(await mint('alice', id), { sampling: {}, elicitation: { form: {} } }, reply, url);
+    const sampled = await ask(agent, { kind: 'sampling', prompt: 'not allowed here' });
+    // The upstream session was offered elicitation only: its SDK refused sampling before sending it.
+    expect(sampled.isError).toBe(true);
+    expect(sampled.outcome.capabilities).toEqual({ elicitation: { form: {} } });
+    expect(sampled.outcome.error?.code).toBe(-32601);
+    expect((await ask(agent, { kind: 'elicitation', prompt: 'allowed' })).outcome.answer).toEqual({ action: 'accept', content: { answer: 'ok' } });
+    expect(agent.asked.map((a) => a.method)).toEqual(['elicitation/create']);
+
+    // Turned the other way round: every replica's cached decision follows the change.
+    expect((await tenant.put(`/api/v1/mcp/configs/${id}`, { name: 'no-sampling', connection_tool_mappings: mappings, client_features: { elicitation: false } })).status).toBe(200);
+    const sampledNow = await waitFor(
+      async () => {
+        const attempt = await ask(agent, { kind: 'sampling', prompt: 'allowed now' });
+        return attempt.isError ? undefined : attempt;
+      },
+      { what: 'the config change to reach the edge' },
+    );
+    expect(sampledNow.outcome.capabilities).toEqual({ sampling: {} });
+    const elicited = await ask(agent, { kind: 'elicitation', prompt: 'not any more' });
+    expect(elicited.isError).toBe(true);
+    expect(elicited.outcome.error?.code).toBe(-32601);
+    expect(agent.asked.map((a) => a.method)).toEqual(['elicitation/create', 'sampling/createMessage']);
   });
 
   it("withholds a question that carries the account's credential, as is or URL-encoded", async () => {

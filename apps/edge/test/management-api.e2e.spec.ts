@@ -79,6 +79,21 @@ describe('management API on PostgreSQL', () => {
     expect((await a.get('/api/v1/connectors')).body).toMatchObject({ connectors: expect.arrayContaining([expect.objectContaining({ id: 'mcp', dynamic_tools: true })]) });
   });
 
+  it("keeps a config's client features: both allowed unless turned off, and a PUT without them allows both again", async () => {
+    const mappings = [{ connection_name: 'crm', tools: ['lookup'] }];
+    const created = await a.post<{ config: { id: string; client_features: unknown } }>('/api/v1/mcp/configs', { name: 'features', connection_tool_mappings: mappings });
+    expect(created.status).toBe(201);
+    expect(created.body.config.client_features).toEqual({ sampling: true, elicitation: true });
+    const id = created.body.config.id;
+    const off = await a.put(`/api/v1/mcp/configs/${id}`, { name: 'features', connection_tool_mappings: mappings, client_features: { sampling: false } });
+    expect(off.status).toBe(200);
+    expect((off.body as { config: { client_features: unknown } }).config.client_features).toEqual({ sampling: false, elicitation: true });
+    expect(((await a.get(`/api/v1/mcp/configs/${id}`)).body as { config: { client_features: unknown } }).config.client_features).toEqual({ sampling: false, elicitation: true });
+    const reset = await a.put(`/api/v1/mcp/configs/${id}`, { name: 'features', connection_tool_mappings: mappings });
+    expect((reset.body as { config: { client_features: unknown } }).config.client_features).toEqual({ sampling: true, elicitation: true });
+    expect((await a.delete(`/api/v1/mcp/configs/${id}`)).status).toBe(200);
+  });
+
   it('serves an OpenAPI document that covers every route', async () => {
     const res = await fetch(`${stack.baseUrl}/openapi.json`);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
@@ -102,6 +117,8 @@ describe('management API on PostgreSQL', () => {
     ['an oversized body', () => a.post('/api/v1/connections', { name: 'x', pad: 'x'.repeat(2 * 1024 * 1024) }), 413, 'PAYLOAD_TOO_LARGE'],
     ['too deep JSON', () => a.post('/api/v1/connections', JSON.parse('['.repeat(100) + ']'.repeat(100)) as unknown), 400, 'INVALID_ARGUMENT'],
     ['empty tools', () => a.post('/api/v1/mcp/configs', { name: 'c', connection_tool_mappings: [{ connection_name: 'crm', tools: [] }] }), 400, 'INVALID_ARGUMENT'],
+    ['client features that are not booleans', () => a.post('/api/v1/mcp/configs', { name: 'c', connection_tool_mappings: [{ connection_name: 'crm', tools: ['lookup'] }], client_features: { sampling: 'no' } }), 400, 'INVALID_ARGUMENT'],
+    ['a client feature MCP has not', () => a.post('/api/v1/mcp/configs', { name: 'c', connection_tool_mappings: [{ connection_name: 'crm', tools: ['lookup'] }], client_features: { roots: false } }), 400, 'INVALID_ARGUMENT'],
     ['a malformed id', () => a.get('/api/v1/connected_accounts/not-an-id'), 400, 'INVALID_ARGUMENT'],
     ['an unknown id', () => a.get('/api/v1/connected_accounts/ca_0000000000000000000000'), 404, 'NOT_FOUND'],
     ['an unknown route', () => a.get('/api/v1/nothing-here'), 404, 'NOT_FOUND'],

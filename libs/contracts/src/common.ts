@@ -201,12 +201,25 @@ export const ConfigAuditInput = z.strictObject({
 });
 export const ConfigAudit = z.object({ capture_payloads: z.boolean() });
 
+/**
+ * What an upstream may ask the agent during a call of this config, when the agent declared
+ * it can answer (MCP's client features): `sampling/createMessage` (the agent's model) and
+ * `elicitation/create` (its user). As posted: an absent feature is allowed.
+ */
+export const ClientFeaturesInput = z.strictObject({
+  sampling: z.boolean().optional(),
+  elicitation: z.boolean().optional(),
+});
+export const ClientFeatures = z.object({ sampling: z.boolean(), elicitation: z.boolean() });
+export type ClientFeatures = z.infer<typeof ClientFeatures>;
+
 export const McpConfig = z.object({
   id: ConfigId,
   name: Name,
   description: z.string().nullable(),
   connection_tool_mappings: z.array(ToolMapping),
   audit: ConfigAudit,
+  client_features: ClientFeatures,
   mcp_server_url: z.string(),
   created_at: Timestamp,
   updated_at: Timestamp,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
   AuthType,
+  ClientFeatures,
+  ClientFeaturesInput,
   ConfigAuditInput,
   ConnectedAccount,
   Connection,
@@ -145,6 +147,8 @@ export const ConfigInput = z.strictObject({
   connection_tool_mappings: z.array(ToolMappingInput).min(1).max(100),
   /** Audit options; absent is `{capture_payloads: false}` (a PUT without it turns capture off). */
   audit: ConfigAuditInput.optional(),
+  /** Absent, like each feature in it, is allowed (a PUT without it allows both again). */
+  client_features: ClientFeaturesInput.optional(),
 });
 
 export const createConfig = defineRpc({
@@ -261,6 +265,8 @@ export const CallContext = z.object({
   connected_account_id: AccountId.nullable(),
   /** The config captures arguments and results in the audit trail (redacted); absent is false. */
   capture_payloads: z.boolean().optional(),
+  /** What the config lets an upstream ask the agent during the call; absent (a policy from before the option) allows both. */
+  client_features: ClientFeatures.optional(),
 });
 export type CallContext = z.infer<typeof CallContext>;
 

@@ -9,6 +9,7 @@ import {
   type AuditEvent,
   type CallContext,
   type CallToolResult,
+  type ClientFeatures,
   type Decision,
   type SessionPrincipal,
 } from '@vmcp/contracts';
@@ -63,6 +64,20 @@ function cancelled(): VmcpError {
 
 function byConfig(p: SessionPrincipal | ConnectionPrincipal): p is SessionPrincipal {
   return 'config_id' in p;
+}
+
+/**
+ * What the agent declared it can answer, less what the call's config forbids: the upstream
+ * session is offered only the rest, so its SDK refuses the others before they are sent.
+ */
+function permittedRelay(relay: CallRequest['clientRequests'], features: ClientFeatures | undefined): CallRequest['clientRequests'] {
+  if (!relay || !features) return relay;
+  const { sampling, elicitation } = relay.capabilities;
+  const capabilities: executor.RelayedCapabilities = {
+    ...(sampling && features.sampling ? { sampling } : {}),
+    ...(elicitation && features.elicitation ? { elicitation } : {}),
+  };
+  return capabilities.sampling || capabilities.elicitation ? { ...relay, capabilities } : undefined;
 }
 
 /** Extra time the edge waits beyond the tool's own deadline, for the executor's reply to arrive. */
@@ -188,7 +203,7 @@ export class ToolCallService implements OnApplicationShutdown {
     // The upstream's requests to the agent come from the executor running the call; what is
     // still being asked when the call ends is dropped.
     const ended = new AbortController();
-    const relay = req.clientRequests;
+    const relay = permittedRelay(req.clientRequests, decision.context.client_features);
     const asks = relay
       ? this.bus.serve(executor.clientRequest, executionId, ({ method, params }) => relay.ask(method, params, req.signal ? AbortSignal.any([req.signal, ended.signal]) : ended.signal))
       : undefined;

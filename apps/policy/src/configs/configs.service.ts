@@ -14,6 +14,7 @@ export interface ConfigInputData {
   description?: string | null;
   connection_tool_mappings: Array<{ connection_name: string; tools: string[]; prefix?: string } & MappingDeadlines>;
   audit?: { capture_payloads: boolean };
+  client_features?: { sampling?: boolean | undefined; elicitation?: boolean | undefined };
 }
 
 interface MappingDeadlines {
@@ -91,6 +92,7 @@ export class ConfigsService {
         return [{ connection_name: c.name, connection_id: c.id, connector: c.connector, tools: m.tools, ...(m.prefix ? { prefix: m.prefix } : {}), ...deadlinesOf(m) }];
       }),
       audit: { capture_payloads: e.capture_payloads },
+      client_features: { sampling: e.allow_sampling, elicitation: e.allow_elicitation },
       mcp_server_url: this.mcpServerUrl(e.id),
       created_at: e.created_at,
       updated_at: e.updated_at,
@@ -106,6 +108,8 @@ export class ConfigsService {
       description: input.description ?? null,
       mappings: await this.toMappings(tenantId, input),
       capture_payloads: input.audit?.capture_payloads ?? false,
+      allow_sampling: input.client_features?.sampling ?? true,
+      allow_elicitation: input.client_features?.elicitation ?? true,
       created_at: now,
       updated_at: now,
     };
@@ -142,6 +146,8 @@ export class ConfigsService {
       description: input.description ?? null,
       mappings: await this.toMappings(tenantId, input),
       capture_payloads: input.audit?.capture_payloads ?? false,
+      allow_sampling: input.client_features?.sampling ?? true,
+      allow_elicitation: input.client_features?.elicitation ?? true,
       updated_at: nowIso(),
     };
     try {

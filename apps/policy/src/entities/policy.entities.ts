@@ -91,6 +91,10 @@ export class ConfigEntity {
   @Column({ type: 'simple-json' }) mappings!: StoredMapping[];
   /** The audit trail stores this config's call arguments and results (redacted), not only their digests. */
   @Column({ type: 'boolean', default: false }) capture_payloads!: boolean;
+  /** An upstream may ask the agent for sampling (`sampling/createMessage`) during this config's calls. */
+  @Column({ type: 'boolean', default: true }) allow_sampling!: boolean;
+  /** An upstream may ask the agent's user for input (`elicitation/create`) during this config's calls. */
+  @Column({ type: 'boolean', default: true }) allow_elicitation!: boolean;
   @Column({ type: 'varchar', length: 40 }) created_at!: string;
   @Column({ type: 'varchar', length: 40 }) updated_at!: string;
 }

@@ -1466,6 +1466,10 @@ export interface operations {
                             audit: {
                                 capture_payloads: boolean;
                             };
+                            client_features: {
+                                sampling: boolean;
+                                elicitation: boolean;
+                            };
                             mcp_server_url: string;
                             created_at: string;
                             updated_at: string;
@@ -1515,6 +1519,10 @@ export interface operations {
                     audit?: {
                         capture_payloads: boolean;
                     };
+                    client_features?: {
+                        sampling?: boolean;
+                        elicitation?: boolean;
+                    };
                 };
             };
         };
@@ -1543,6 +1551,10 @@ export interface operations {
                             }[];
                             audit: {
                                 capture_payloads: boolean;
+                            };
+                            client_features: {
+                                sampling: boolean;
+                                elicitation: boolean;
                             };
                             mcp_server_url: string;
                             created_at: string;
@@ -1604,6 +1616,10 @@ export interface operations {
                             audit: {
                                 capture_payloads: boolean;
                             };
+                            client_features: {
+                                sampling: boolean;
+                                elicitation: boolean;
+                            };
                             mcp_server_url: string;
                             created_at: string;
                             updated_at: string;
@@ -1654,6 +1670,10 @@ export interface operations {
                     audit?: {
                         capture_payloads: boolean;
                     };
+                    client_features?: {
+                        sampling?: boolean;
+                        elicitation?: boolean;
+                    };
                 };
             };
         };
@@ -1682,6 +1702,10 @@ export interface operations {
                             }[];
                             audit: {
                                 capture_payloads: boolean;
+                            };
+                            client_features: {
+                                sampling: boolean;
+                                elicitation: boolean;
                             };
                             mcp_server_url: string;
                             created_at: string;
