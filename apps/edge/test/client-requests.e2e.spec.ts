@@ -22,8 +22,9 @@ import { textOf } from './mcp-client.js';
 // elicitation/create) reach a 2025-era agent on that call's own stream, and its answer goes
 // back upstream. The answer is a POST of its own: here it always reaches the other edge
 // replica than the call, as behind a load balancer. The upstream session declares exactly
-// what the agent declared; an agent that declared nothing is never asked; a question
-// carrying the account's credential is withheld; another session's answer is not taken.
+// what the agent declared and its config allows (`client_requests`); an agent that declared
+// nothing is never asked; a question carrying the account's credential is withheld; another
+// session's answer is not taken.
 // The bus runs with the production permission file.
 
 const ALICE_SECRET = 'alice-ask-secret-5c1f0e93';
@@ -213,39 +214,59 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
     expect(textOf(await silent.client.callTool({ name: 'echo', arguments: { text: 'still here' } }))).toBe('still here');
   });
 
-  it('asks nothing the config turns off (client_features), whatever the agent declared', async () => {
+  it('asks nothing the config turns off (client_requests), whatever the agent declared, on every replica', async () => {
     const mappings = [{ connection_name: 'upstream', tools: ['ask'] }];
     const created = await tenant.post<{ config: { id: string; mcp_server_url: string } }>('/api/v1/mcp/configs', {
       name: 'no-sampling',
       connection_tool_mappings: mappings,
-      client_features: { sampling: false },
+      client_requests: { sampling: false },
     });
     expect(created.status).toBe(201);
     const { id, mcp_server_url: url } = created.body.config;
     const reply = async ({ method }: Asked) => (method === 'elicitation/create' ? { action: 'accept', content: { answer: 'ok' } } : { role: 'assistant', model: 'm', content: { type: 'text', text: 'sampled' } });
-    const agent = await connect(await mint('alice', id), { sampling: {}, elicitation: { form: {} } }, reply, url);
-    const sampled = await ask(agent, { kind: 'sampling', prompt: 'not allowed here' });
-    // The upstream session was offered elicitation only: its SDK refused sampling before sending it.
-    expect(sampled.isError).toBe(true);
-    expect(sampled.outcome.capabilities).toEqual({ elicitation: { form: {} } });
-    expect(sampled.outcome.error?.code).toBe(-32601);
-    expect((await ask(agent, { kind: 'elicitation', prompt: 'allowed' })).outcome.answer).toEqual({ action: 'accept', content: { answer: 'ok' } });
-    expect(agent.asked.map((a) => a.method)).toEqual(['elicitation/create']);
+    const both = { sampling: {}, elicitation: { form: {} } };
+    // One agent's calls go to the first edge, the other's to the second.
+    const first = await connect(await mint('alice', id), both, reply, url);
+    const second = await connect(await mint('alice', id), both, reply, url.replace(stack.publicUrl, replica.url));
+    for (const agent of [first, second]) {
+      const sampled = await ask(agent, { kind: 'sampling', prompt: 'not allowed here' });
+      // The upstream session was offered elicitation only: its SDK refused sampling before sending it.
+      expect(sampled.isError).toBe(true);
+      expect(sampled.outcome.capabilities).toEqual({ elicitation: { form: {} } });
+      expect(sampled.outcome.error?.code).toBe(-32601);
+      expect((await ask(agent, { kind: 'elicitation', prompt: 'allowed' })).outcome.answer).toEqual({ action: 'accept', content: { answer: 'ok' } });
+      expect(agent.asked.map((a) => a.method)).toEqual(['elicitation/create']);
+    }
 
-    // Turned the other way round: every replica's cached decision follows the change.
-    expect((await tenant.put(`/api/v1/mcp/configs/${id}`, { name: 'no-sampling', connection_tool_mappings: mappings, client_features: { elicitation: false } })).status).toBe(200);
-    const sampledNow = await waitFor(
+    // Turned the other way round: both replicas' cached decisions follow the change.
+    const turned = await tenant.put(`/api/v1/mcp/configs/${id}`, { name: 'no-sampling', connection_tool_mappings: mappings, client_requests: { sampling: true, elicitation: false } });
+    expect(turned.status).toBe(200);
+    for (const agent of [first, second]) {
+      const sampledNow = await waitFor(
+        async () => {
+          const attempt = await ask(agent, { kind: 'sampling', prompt: 'allowed now' });
+          return attempt.isError ? undefined : attempt;
+        },
+        { what: 'the config change to reach the edge' },
+      );
+      expect(sampledNow.outcome.capabilities).toEqual({ sampling: {} });
+      const elicited = await ask(agent, { kind: 'elicitation', prompt: 'not any more' });
+      expect(elicited.isError).toBe(true);
+      expect(elicited.outcome.error?.code).toBe(-32601);
+      expect(agent.asked.map((a) => a.method)).toEqual(['elicitation/create', 'sampling/createMessage']);
+    }
+
+    // Both off: nothing is offered upstream, and the call itself still works.
+    expect((await tenant.put(`/api/v1/mcp/configs/${id}`, { name: 'no-sampling', connection_tool_mappings: mappings, client_requests: { sampling: false } })).status).toBe(200);
+    const silenced = await waitFor(
       async () => {
-        const attempt = await ask(agent, { kind: 'sampling', prompt: 'allowed now' });
-        return attempt.isError ? undefined : attempt;
+        const attempt = await ask(first, { kind: 'elicitation', prompt: 'nothing now' });
+        return attempt.outcome.capabilities && Object.keys(attempt.outcome.capabilities).length === 0 ? attempt : undefined;
       },
-      { what: 'the config change to reach the edge' },
+      { what: 'the second change to reach the edge' },
     );
-    expect(sampledNow.outcome.capabilities).toEqual({ sampling: {} });
-    const elicited = await ask(agent, { kind: 'elicitation', prompt: 'not any more' });
-    expect(elicited.isError).toBe(true);
-    expect(elicited.outcome.error?.code).toBe(-32601);
-    expect(agent.asked.map((a) => a.method)).toEqual(['elicitation/create', 'sampling/createMessage']);
+    expect(silenced.outcome.error?.code).toBe(-32601);
+    expect(first.asked).toHaveLength(2);
   });
 
   it("withholds a question that carries the account's credential, as is or URL-encoded", async () => {

@@ -79,18 +79,29 @@ describe('management API on PostgreSQL', () => {
     expect((await a.get('/api/v1/connectors')).body).toMatchObject({ connectors: expect.arrayContaining([expect.objectContaining({ id: 'mcp', dynamic_tools: true })]) });
   });
 
-  it("keeps a config's client features: both allowed unless turned off, and a PUT without them allows both again", async () => {
+  it("keeps a config's client requests: allowed unless turned off, and a PUT that does not name them leaves them as they are", async () => {
     const mappings = [{ connection_name: 'crm', tools: ['lookup'] }];
-    const created = await a.post<{ config: { id: string; client_features: unknown } }>('/api/v1/mcp/configs', { name: 'features', connection_tool_mappings: mappings });
+    const features = async (id: string) => ((await a.get(`/api/v1/mcp/configs/${id}`)).body as { config: { client_requests: unknown } }).config.client_requests;
+    const created = await a.post<{ config: { id: string; client_requests: unknown } }>('/api/v1/mcp/configs', { name: 'requests', connection_tool_mappings: mappings });
     expect(created.status).toBe(201);
-    expect(created.body.config.client_features).toEqual({ sampling: true, elicitation: true });
+    expect(created.body.config.client_requests).toEqual({ sampling: true, elicitation: true });
     const id = created.body.config.id;
-    const off = await a.put(`/api/v1/mcp/configs/${id}`, { name: 'features', connection_tool_mappings: mappings, client_features: { sampling: false } });
-    expect(off.status).toBe(200);
-    expect((off.body as { config: { client_features: unknown } }).config.client_features).toEqual({ sampling: false, elicitation: true });
-    expect(((await a.get(`/api/v1/mcp/configs/${id}`)).body as { config: { client_features: unknown } }).config.client_features).toEqual({ sampling: false, elicitation: true });
-    const reset = await a.put(`/api/v1/mcp/configs/${id}`, { name: 'features', connection_tool_mappings: mappings });
-    expect((reset.body as { config: { client_features: unknown } }).config.client_features).toEqual({ sampling: true, elicitation: true });
+    const put = (body: Record<string, unknown>) => a.put(`/api/v1/mcp/configs/${id}`, { name: 'requests', connection_tool_mappings: mappings, ...body });
+    expect((await put({ client_requests: { sampling: false } })).status).toBe(200);
+    expect(await features(id)).toEqual({ sampling: false, elicitation: true });
+    // A client that predates the option never widens it by leaving it out.
+    expect((await put({})).status).toBe(200);
+    expect(await features(id)).toEqual({ sampling: false, elicitation: true });
+    expect((await put({ client_requests: {} })).status).toBe(200);
+    expect(await features(id)).toEqual({ sampling: false, elicitation: true });
+    expect((await put({ client_requests: { sampling: true, elicitation: false } })).status).toBe(200);
+    expect(await features(id)).toEqual({ sampling: true, elicitation: false });
+    for (const bad of [null, true, [], { sampling: 'no' }, { roots: false }]) {
+      const res = await put({ client_requests: bad });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(res.body).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+    }
+    expect(await features(id)).toEqual({ sampling: true, elicitation: false });
     expect((await a.delete(`/api/v1/mcp/configs/${id}`)).status).toBe(200);
   });
 
@@ -117,8 +128,8 @@ describe('management API on PostgreSQL', () => {
     ['an oversized body', () => a.post('/api/v1/connections', { name: 'x', pad: 'x'.repeat(2 * 1024 * 1024) }), 413, 'PAYLOAD_TOO_LARGE'],
     ['too deep JSON', () => a.post('/api/v1/connections', JSON.parse('['.repeat(100) + ']'.repeat(100)) as unknown), 400, 'INVALID_ARGUMENT'],
     ['empty tools', () => a.post('/api/v1/mcp/configs', { name: 'c', connection_tool_mappings: [{ connection_name: 'crm', tools: [] }] }), 400, 'INVALID_ARGUMENT'],
-    ['client features that are not booleans', () => a.post('/api/v1/mcp/configs', { name: 'c', connection_tool_mappings: [{ connection_name: 'crm', tools: ['lookup'] }], client_features: { sampling: 'no' } }), 400, 'INVALID_ARGUMENT'],
-    ['a client feature MCP has not', () => a.post('/api/v1/mcp/configs', { name: 'c', connection_tool_mappings: [{ connection_name: 'crm', tools: ['lookup'] }], client_features: { roots: false } }), 400, 'INVALID_ARGUMENT'],
+    ['client requests that are not booleans', () => a.post('/api/v1/mcp/configs', { name: 'c', connection_tool_mappings: [{ connection_name: 'crm', tools: ['lookup'] }], client_requests: { sampling: 'no' } }), 400, 'INVALID_ARGUMENT'],
+    ['a client request vmcp does not relay', () => a.post('/api/v1/mcp/configs', { name: 'c', connection_tool_mappings: [{ connection_name: 'crm', tools: ['lookup'] }], client_requests: { roots: false } }), 400, 'INVALID_ARGUMENT'],
     ['a malformed id', () => a.get('/api/v1/connected_accounts/not-an-id'), 400, 'INVALID_ARGUMENT'],
     ['an unknown id', () => a.get('/api/v1/connected_accounts/ca_0000000000000000000000'), 404, 'NOT_FOUND'],
     ['an unknown route', () => a.get('/api/v1/nothing-here'), 404, 'NOT_FOUND'],

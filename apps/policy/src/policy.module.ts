@@ -25,13 +25,13 @@ import { EventOutbox } from './events/event-outbox.service.js';
 import { OutboxEventEntity } from './events/outbox-event.entity.js';
 import { PolicyWebhooksEvents1764300000000 } from './migrations/1764300000000-webhooks-events.js';
 import { PolicyConfigAudit1764400000000 } from './migrations/1764400000000-config-audit.js';
-import { PolicyConfigClientFeatures1764500000000 } from './migrations/1764500000000-config-client-features.js';
+import { PolicyConfigClientRequests1764500000000 } from './migrations/1764500000000-config-client-requests.js';
 import { WebhookEntity } from './webhooks/webhook.entity.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
 import { EventInterestKv } from './webhooks/event-interest.kv.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
 
-export const POLICY_MIGRATIONS = [PolicyInit1764000000000, PolicyWebhooksEvents1764300000000, PolicyConfigAudit1764400000000, PolicyConfigClientFeatures1764500000000];
+export const POLICY_MIGRATIONS = [PolicyInit1764000000000, PolicyWebhooksEvents1764300000000, PolicyConfigAudit1764400000000, PolicyConfigClientRequests1764500000000];
 
 @Module({})
 export class PolicyModule {

@@ -117,7 +117,12 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
 
     // No account yet: nothing listed, calls refused for the account.
     expect((await client.request(policy.scopedTools, who)).tools).toEqual([]);
-    expect(await client.request(policy.decide, { ...who, tool_name: 't_lookup', arguments: { id: 1 } })).toMatchObject({ decision: 'deny', reason: 'ACCOUNT_NOT_ACTIVE' });
+    // The config's client requests ride with every decision, a refusal too.
+    expect(await client.request(policy.decide, { ...who, tool_name: 't_lookup', arguments: { id: 1 } })).toMatchObject({
+      decision: 'deny',
+      reason: 'ACCOUNT_NOT_ACTIVE',
+      context: { client_requests: { sampling: true, elicitation: true } },
+    });
 
     const { connected_account } = await client.request(policy.prepareAccount, { tenant_id: tenant, connection_name: 'tools', identifier: 'u1' });
     expect(connected_account.status).toBe('PENDING_AUTH');
@@ -128,7 +133,7 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
       decision: 'allow',
       upstream_tool_name: 'lookup',
       connected_account_id: connected_account.id,
-      context: { connection_name: 'tools', connector: 'mcp' },
+      context: { connection_name: 'tools', connector: 'mcp', client_requests: { sampling: true, elicitation: true } },
     });
     const invalid = await client.request(policy.decide, { ...who, tool_name: 't_lookup', arguments: { id: 'secret-value' } });
     expect(invalid).toMatchObject({ decision: 'deny', reason: 'INVALID_ARGUMENT' });

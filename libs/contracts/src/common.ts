@@ -202,16 +202,18 @@ export const ConfigAuditInput = z.strictObject({
 export const ConfigAudit = z.object({ capture_payloads: z.boolean() });
 
 /**
- * What an upstream may ask the agent during a call of this config, when the agent declared
- * it can answer (MCP's client features): `sampling/createMessage` (the agent's model) and
- * `elicitation/create` (its user). As posted: an absent feature is allowed.
+ * Which requests an upstream may put to the agent during a call of this config, when the
+ * agent declared it can answer them: `sampling/createMessage` (the agent's model) and
+ * `elicitation/create` (its user). As posted: a request not named is allowed on create and
+ * keeps its setting on replace.
  */
-export const ClientFeaturesInput = z.strictObject({
+export const ConfigClientRequestsInput = z.strictObject({
   sampling: z.boolean().optional(),
   elicitation: z.boolean().optional(),
 });
-export const ClientFeatures = z.object({ sampling: z.boolean(), elicitation: z.boolean() });
-export type ClientFeatures = z.infer<typeof ClientFeatures>;
+/** A config's client requests as stored and shown: each allowed or not. */
+export const ConfigClientRequests = z.object({ sampling: z.boolean(), elicitation: z.boolean() });
+export type ConfigClientRequests = z.infer<typeof ConfigClientRequests>;
 
 export const McpConfig = z.object({
   id: ConfigId,
@@ -219,7 +221,7 @@ export const McpConfig = z.object({
   description: z.string().nullable(),
   connection_tool_mappings: z.array(ToolMapping),
   audit: ConfigAudit,
-  client_features: ClientFeatures,
+  client_requests: ConfigClientRequests,
   mcp_server_url: z.string(),
   created_at: Timestamp,
   updated_at: Timestamp,

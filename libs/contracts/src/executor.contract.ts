@@ -39,9 +39,10 @@ export const MAX_LOG_DATA_BYTES = 8 * 1024;
 /**
  * What the agent of a 2025-era session can be asked during a call, reduced to the parts MCP
  * defines (the edge drops everything else): sampling, with context inclusion and tool use,
- * and elicitation in form mode (applying schema defaults or not) and URL mode. The
- * executor's upstream session declares exactly this, so an upstream asks only what the
- * agent can answer, and the few possible shapes keep the upstream sessions pooled.
+ * and elicitation in form mode (applying schema defaults or not) and URL mode, less what the
+ * call's config does not allow (its `client_requests`). The executor's upstream session
+ * declares exactly this, so an upstream asks only what the agent can answer and may be
+ * asked, and the few possible shapes keep the upstream sessions pooled.
  */
 const Declared = z.object({}).strict();
 export const RelayedCapabilities = z

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import {
   AuthType,
-  ClientFeatures,
-  ClientFeaturesInput,
   ConfigAuditInput,
+  ConfigClientRequests,
+  ConfigClientRequestsInput,
   ConnectedAccount,
   Connection,
   ConnectionSettingsInput,
@@ -147,8 +147,8 @@ export const ConfigInput = z.strictObject({
   connection_tool_mappings: z.array(ToolMappingInput).min(1).max(100),
   /** Audit options; absent is `{capture_payloads: false}` (a PUT without it turns capture off). */
   audit: ConfigAuditInput.optional(),
-  /** Absent, like each feature in it, is allowed (a PUT without it allows both again). */
-  client_features: ClientFeaturesInput.optional(),
+  /** Absent, like each request in it: allowed on create, unchanged on replace (a PUT never widens them by omission). */
+  client_requests: ConfigClientRequestsInput.optional(),
 });
 
 export const createConfig = defineRpc({
@@ -265,8 +265,8 @@ export const CallContext = z.object({
   connected_account_id: AccountId.nullable(),
   /** The config captures arguments and results in the audit trail (redacted); absent is false. */
   capture_payloads: z.boolean().optional(),
-  /** What the config lets an upstream ask the agent during the call; absent (a policy from before the option) allows both. */
-  client_features: ClientFeatures.optional(),
+  /** What the config lets an upstream ask the agent during the call; absent (a call by connection, or a policy from before the option) is nothing. */
+  client_requests: ConfigClientRequests.optional(),
 });
 export type CallContext = z.infer<typeof CallContext>;
 

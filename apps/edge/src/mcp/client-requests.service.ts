@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { edge, executor, VmcpError } from '@vmcp/contracts';
+import { edge, executor, VmcpError, type ConfigClientRequests } from '@vmcp/contracts';
 import type { ClientRequestAnswer } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
 import { metrics } from '@vmcp/telemetry';
@@ -133,6 +133,29 @@ export function relayedCapabilities(declared: Record<string, unknown>): executor
     };
   }
   return relayed.sampling || relayed.elicitation ? relayed : undefined;
+}
+
+/**
+ * What the agent declared it can answer, less what the call's config does not allow:
+ * nothing when the decision carries no setting (a call by connection, or a policy replica
+ * from before the option: closed, not open).
+ */
+export function permittedCapabilities(
+  declared: executor.RelayedCapabilities,
+  allowed: ConfigClientRequests | undefined,
+): executor.RelayedCapabilities | undefined {
+  if (!allowed) return undefined;
+  const { sampling, elicitation } = declared;
+  const permitted: executor.RelayedCapabilities = {
+    ...(sampling && allowed.sampling ? { sampling } : {}),
+    ...(elicitation && allowed.elicitation ? { elicitation } : {}),
+  };
+  return permitted.sampling || permitted.elicitation ? permitted : undefined;
+}
+
+/** Whether a relayed request is one these capabilities let the agent be asked. */
+export function isPermitted(method: executor.ClientRequestMethod, capabilities: executor.RelayedCapabilities): boolean {
+  return method === 'sampling/createMessage' ? capabilities.sampling !== undefined : capabilities.elicitation !== undefined;
 }
 
 /** A JSON-RPC response: an id, and an object result or an error; no method. */

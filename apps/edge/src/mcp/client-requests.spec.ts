@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { relayedCapabilities } from './client-requests.service.js';
+import { isPermitted, permittedCapabilities, relayedCapabilities } from './client-requests.service.js';
 
 describe('relayedCapabilities', () => {
   it('keeps only what MCP defines of sampling and elicitation, in one shape', () => {
@@ -19,5 +19,29 @@ describe('relayedCapabilities', () => {
     expect(relayedCapabilities({})).toBeUndefined();
     expect(relayedCapabilities({ roots: {}, experimental: {} })).toBeUndefined();
     expect(relayedCapabilities({ sampling: true, elicitation: ['form'] })).toBeUndefined();
+  });
+});
+
+describe("the capabilities a call's config permits", () => {
+  const declared = { sampling: { context: {}, tools: {} }, elicitation: { form: { applyDefaults: true as const }, url: {} } };
+
+  it('keeps what the agent declared and the config allows, shapes and all', () => {
+    expect(permittedCapabilities(declared, { sampling: true, elicitation: true })).toEqual(declared);
+    expect(permittedCapabilities(declared, { sampling: false, elicitation: true })).toEqual({ elicitation: declared.elicitation });
+    expect(permittedCapabilities(declared, { sampling: true, elicitation: false })).toEqual({ sampling: declared.sampling });
+    expect(permittedCapabilities({ elicitation: { form: {} } }, { sampling: true, elicitation: true })).toEqual({ elicitation: { form: {} } });
+  });
+
+  it('permits nothing when nothing is left, or when the decision carries no setting (closed, not open)', () => {
+    expect(permittedCapabilities(declared, { sampling: false, elicitation: false })).toBeUndefined();
+    expect(permittedCapabilities({ sampling: {} }, { sampling: false, elicitation: true })).toBeUndefined();
+    expect(permittedCapabilities(declared, undefined)).toBeUndefined();
+  });
+
+  it('lets a relayed request through only when its capability was permitted', () => {
+    expect(isPermitted('sampling/createMessage', { sampling: {} })).toBe(true);
+    expect(isPermitted('sampling/createMessage', { elicitation: { form: {} } })).toBe(false);
+    expect(isPermitted('elicitation/create', { elicitation: { url: {} } })).toBe(true);
+    expect(isPermitted('elicitation/create', { sampling: {} })).toBe(false);
   });
 });

@@ -9,7 +9,6 @@ import {
   type AuditEvent,
   type CallContext,
   type CallToolResult,
-  type ClientFeatures,
   type Decision,
   type SessionPrincipal,
 } from '@vmcp/contracts';
@@ -19,6 +18,7 @@ import { VMCP_LOGGER } from '@vmcp/runtime';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { tracer, type Logger } from '@vmcp/telemetry';
 import { argumentsFields, resultFields } from './audit-payloads.js';
+import { isPermitted, permittedCapabilities } from './client-requests.service.js';
 import { DecisionCache } from './decision-cache.js';
 import { ToolCallMeter } from './tool-call.meter.js';
 
@@ -44,8 +44,8 @@ export interface CallRequest {
   readonly logs?: { readonly minLevel: executor.LoggingLevel; readonly onLog: (log: CallLog) => void };
   /**
    * The agent can be asked these things during the call (a 2025-era session's sampling and
-   * elicitation capabilities): the upstream's requests reach `ask`, whose answer goes back.
-   * `signal` aborts when the call ends.
+   * elicitation capabilities; the call's config may allow fewer): the upstream's requests
+   * reach `ask`, whose answer goes back. `signal` aborts when the call ends.
    */
   readonly clientRequests?: {
     readonly capabilities: executor.RelayedCapabilities;
@@ -64,20 +64,6 @@ function cancelled(): VmcpError {
 
 function byConfig(p: SessionPrincipal | ConnectionPrincipal): p is SessionPrincipal {
   return 'config_id' in p;
-}
-
-/**
- * What the agent declared it can answer, less what the call's config forbids: the upstream
- * session is offered only the rest, so its SDK refuses the others before they are sent.
- */
-function permittedRelay(relay: CallRequest['clientRequests'], features: ClientFeatures | undefined): CallRequest['clientRequests'] {
-  if (!relay || !features) return relay;
-  const { sampling, elicitation } = relay.capabilities;
-  const capabilities: executor.RelayedCapabilities = {
-    ...(sampling && features.sampling ? { sampling } : {}),
-    ...(elicitation && features.elicitation ? { elicitation } : {}),
-  };
-  return capabilities.sampling || capabilities.elicitation ? { ...relay, capabilities } : undefined;
 }
 
 /** Extra time the edge waits beyond the tool's own deadline, for the executor's reply to arrive. */
@@ -203,9 +189,16 @@ export class ToolCallService implements OnApplicationShutdown {
     // The upstream's requests to the agent come from the executor running the call; what is
     // still being asked when the call ends is dropped.
     const ended = new AbortController();
-    const relay = permittedRelay(req.clientRequests, decision.context.client_features);
+    // Only what the agent declared and the config allows: the upstream session is offered no
+    // more, and a request for anything else is refused here too, whatever reaches the edge.
+    const capabilities = req.clientRequests && permittedCapabilities(req.clientRequests.capabilities, decision.context.client_requests);
+    const relay = req.clientRequests && capabilities ? { ...req.clientRequests, capabilities } : undefined;
     const asks = relay
-      ? this.bus.serve(executor.clientRequest, executionId, ({ method, params }) => relay.ask(method, params, req.signal ? AbortSignal.any([req.signal, ended.signal]) : ended.signal))
+      ? this.bus.serve(executor.clientRequest, executionId, ({ method, params }) =>
+          isPermitted(method, relay.capabilities)
+            ? relay.ask(method, params, req.signal ? AbortSignal.any([req.signal, ended.signal]) : ended.signal)
+            : Promise.resolve({ refused: { code: -32601, message: `${method} is not allowed for this call` } }),
+        )
       : undefined;
     try {
       if (req.signal?.aborted) throw cancelled();

@@ -126,7 +126,7 @@ export class VirtualServerFactory {
       // messages (neither: none at all).
       const level = logging === 'request' ? envelopeOf(ctx.mcpReq.envelope)?.[LOG_LEVEL_META_KEY] : logging?.level;
       const logs = logRelay(level, stream.send);
-      // The upstream session declared only what the agent declared: its SDK refuses the rest before it gets here.
+      // The upstream session declared only what the agent declared and the config allows: its SDK refuses the rest before it gets here.
       const ask =
         relay &&
         ((method: executor.ClientRequestMethod, params: Record<string, unknown>, signal: AbortSignal) =>

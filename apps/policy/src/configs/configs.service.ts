@@ -14,7 +14,7 @@ export interface ConfigInputData {
   description?: string | null;
   connection_tool_mappings: Array<{ connection_name: string; tools: string[]; prefix?: string } & MappingDeadlines>;
   audit?: { capture_payloads: boolean };
-  client_features?: { sampling?: boolean | undefined; elicitation?: boolean | undefined };
+  client_requests?: { sampling?: boolean | undefined; elicitation?: boolean | undefined };
 }
 
 interface MappingDeadlines {
@@ -92,7 +92,7 @@ export class ConfigsService {
         return [{ connection_name: c.name, connection_id: c.id, connector: c.connector, tools: m.tools, ...(m.prefix ? { prefix: m.prefix } : {}), ...deadlinesOf(m) }];
       }),
       audit: { capture_payloads: e.capture_payloads },
-      client_features: { sampling: e.allow_sampling, elicitation: e.allow_elicitation },
+      client_requests: { sampling: e.allow_sampling, elicitation: e.allow_elicitation },
       mcp_server_url: this.mcpServerUrl(e.id),
       created_at: e.created_at,
       updated_at: e.updated_at,
@@ -108,8 +108,8 @@ export class ConfigsService {
       description: input.description ?? null,
       mappings: await this.toMappings(tenantId, input),
       capture_payloads: input.audit?.capture_payloads ?? false,
-      allow_sampling: input.client_features?.sampling ?? true,
-      allow_elicitation: input.client_features?.elicitation ?? true,
+      allow_sampling: input.client_requests?.sampling ?? true,
+      allow_elicitation: input.client_requests?.elicitation ?? true,
       created_at: now,
       updated_at: now,
     };
@@ -146,8 +146,9 @@ export class ConfigsService {
       description: input.description ?? null,
       mappings: await this.toMappings(tenantId, input),
       capture_payloads: input.audit?.capture_payloads ?? false,
-      allow_sampling: input.client_features?.sampling ?? true,
-      allow_elicitation: input.client_features?.elicitation ?? true,
+      // Not named: unchanged, so a client that predates the option never widens it by omission.
+      allow_sampling: input.client_requests?.sampling ?? e.allow_sampling,
+      allow_elicitation: input.client_requests?.elicitation ?? e.allow_elicitation,
       updated_at: nowIso(),
     };
     try {

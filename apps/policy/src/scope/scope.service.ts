@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isVmcpError, type CallContext, type ClientFeatures, type Decision, type ScopedTool, type SessionPrincipal } from '@vmcp/contracts';
+import { isVmcpError, type CallContext, type ConfigClientRequests, type Decision, type ScopedTool, type SessionPrincipal } from '@vmcp/contracts';
 import { ArgumentValidator } from '@vmcp/connectors';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
@@ -15,7 +15,7 @@ import { ToolCatalogService } from './tool-catalog.service.js';
 
 type Loaded =
   | { ok: false; reason: 'TOKEN_REVOKED' | 'CONFIG_NOT_FOUND'; message: string; config_id: string }
-  | { ok: true; config_id: string; capture_payloads: boolean; client_features: ClientFeatures; mappings: ResolvedMapping<ConnectionEntity>[] };
+  | { ok: true; config_id: string; capture_payloads: boolean; client_requests: ConfigClientRequests; mappings: ResolvedMapping<ConnectionEntity>[] };
 
 /**
  * What a principal may see and call. tools/list and tools/call share `load` and the
@@ -48,8 +48,8 @@ export class ScopeService {
       const connection = connections.get(m.connection_id);
       return connection ? [{ ...m, connection }] : [];
     });
-    const client_features = { sampling: config.allow_sampling, elicitation: config.allow_elicitation };
-    return { ok: true, config_id: config.id, capture_payloads: config.capture_payloads, client_features, mappings };
+    const client_requests = { sampling: config.allow_sampling, elicitation: config.allow_elicitation };
+    return { ok: true, config_id: config.id, capture_payloads: config.capture_payloads, client_requests, mappings };
   }
 
   async scopedTools(p: SessionPrincipal): Promise<ScopedTool[]> {
@@ -84,8 +84,8 @@ export class ScopeService {
     const base: CallContext = { config_id: p.config_id, connection_name: null, connector: null, connected_account_id: null };
     if (!loaded.ok) return { decision: 'deny', context: base, reason: loaded.reason, message: loaded.message };
     // The config's audit option travels with every decision, allow or deny, to the edge that
-    // records the call; its client features to the edge that relays the upstream's questions.
-    const context: CallContext = { ...base, capture_payloads: loaded.capture_payloads, client_features: loaded.client_features };
+    // records the call; its client requests to the edge that relays the upstream's questions.
+    const context: CallContext = { ...base, capture_payloads: loaded.capture_payloads, client_requests: loaded.client_requests };
 
     let inactive: CallContext | undefined;
     // Only mappings that could expose this name matter, in config order: the first one

@@ -73,8 +73,9 @@ export class McpUpstreamSession {
     // server requests off its own response stream (see RequestStreamTap).
     const tap = new RequestStreamTap(upstreamFetch());
     const transport = new StreamableHTTPClientTransport(spec.url, { requestInit: { headers: spec.headers }, fetch: tap.fetch });
-    // Only the agent's own sampling and elicitation capabilities, when its calls relay them
-    // (the pool keeps a session per set): never roots, and nothing the agent cannot answer.
+    // Only the agent's own sampling and elicitation capabilities that the call's config allows,
+    // when its calls relay them (the pool keeps a session per set): never roots, and nothing
+    // the agent cannot answer.
     const client = new Client({ name: 'vmcp', version: VMCP_VERSION }, { capabilities: { ...spec.capabilities } });
     const session = new McpUpstreamSession(client, transport, tap, spec.secrets);
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {

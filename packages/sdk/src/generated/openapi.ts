@@ -1466,7 +1466,7 @@ export interface operations {
                             audit: {
                                 capture_payloads: boolean;
                             };
-                            client_features: {
+                            client_requests: {
                                 sampling: boolean;
                                 elicitation: boolean;
                             };
@@ -1519,7 +1519,7 @@ export interface operations {
                     audit?: {
                         capture_payloads: boolean;
                     };
-                    client_features?: {
+                    client_requests?: {
                         sampling?: boolean;
                         elicitation?: boolean;
                     };
@@ -1552,7 +1552,7 @@ export interface operations {
                             audit: {
                                 capture_payloads: boolean;
                             };
-                            client_features: {
+                            client_requests: {
                                 sampling: boolean;
                                 elicitation: boolean;
                             };
@@ -1616,7 +1616,7 @@ export interface operations {
                             audit: {
                                 capture_payloads: boolean;
                             };
-                            client_features: {
+                            client_requests: {
                                 sampling: boolean;
                                 elicitation: boolean;
                             };
@@ -1670,7 +1670,7 @@ export interface operations {
                     audit?: {
                         capture_payloads: boolean;
                     };
-                    client_features?: {
+                    client_requests?: {
                         sampling?: boolean;
                         elicitation?: boolean;
                     };
@@ -1703,7 +1703,7 @@ export interface operations {
                             audit: {
                                 capture_payloads: boolean;
                             };
-                            client_features: {
+                            client_requests: {
                                 sampling: boolean;
                                 elicitation: boolean;
                             };

@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** A config's client features: whether an upstream may ask the agent for sampling, elicitation (both allowed, as before). */
-export class PolicyConfigClientFeatures1764500000000 implements MigrationInterface {
-  name = 'PolicyConfigClientFeatures1764500000000';
+/** A config's client requests: whether an upstream may ask the agent for sampling, elicitation (both allowed, as before). */
+export class PolicyConfigClientRequests1764500000000 implements MigrationInterface {
+  name = 'PolicyConfigClientRequests1764500000000';
 
   async up(q: QueryRunner): Promise<void> {
     // Plain ALTER on both databases (TypeORM's addColumn rebuilds the whole table on SQLite).
