@@ -204,7 +204,18 @@ describe('configs and tokens', () => {
   it('turns --tools into connection_tool_mappings', async () => {
     const api = fakeApi((req) => ({
       status: 201,
-      body: { config: { id: 'cfg_1', description: null, ...(req.body as object), audit: { capture_payloads: false }, mcp_server_url: 'http://gw.test/mcp/cfg_1', created_at: 't', updated_at: 't' } },
+      body: {
+        config: {
+          id: 'cfg_1',
+          description: null,
+          audit: { capture_payloads: false },
+          client_requests: { sampling: true, elicitation: true },
+          ...(req.body as object),
+          mcp_server_url: 'http://gw.test/mcp/cfg_1',
+          created_at: 't',
+          updated_at: 't',
+        },
+      },
     }));
     const r = await runCli(['configs', 'create', 'support', '--tools', 'upstream:echo,add', '--tools', 'docs:*', '--description', 'for support'], { env, fetch: api.fetch });
     expect(r.code).toBe(0);
@@ -216,8 +227,21 @@ describe('configs and tokens', () => {
         { connection_name: 'docs', tools: ['*'] },
       ],
     });
-    expect(r.stdout).toContain('tools:          upstream:echo,add docs:*');
+    expect(r.stdout).toContain('tools:           upstream:echo,add docs:*');
+    expect(r.stdout).toContain('audit:           sizes and digests');
+    expect(r.stdout).toContain('client_requests: sampling elicitation');
     expect((await runCli(['configs', 'create', 'x'], { env, fetch: api.fetch })).code).toBe(2);
+
+    const narrowed = await runCli(['configs', 'create', 'narrow', '--tools', 'docs:*', '--capture-payloads', '--no-sampling'], { env, fetch: api.fetch });
+    expect(narrowed.code).toBe(0);
+    expect(api.requests.at(-1)!.body).toEqual({
+      name: 'narrow',
+      connection_tool_mappings: [{ connection_name: 'docs', tools: ['*'] }],
+      audit: { capture_payloads: true },
+      client_requests: { sampling: false, elicitation: true },
+    });
+    expect(narrowed.stdout).toContain('audit:           arguments and results (redacted)');
+    expect(narrowed.stdout).toContain('client_requests: elicitation');
   });
 
   it('mints a token and prints it with an SDK client snippet and an mcpServers entry', async () => {
