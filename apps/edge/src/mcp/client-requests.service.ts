@@ -4,6 +4,7 @@ import type { ClientRequestAnswer } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
 import { metrics } from '@vmcp/telemetry';
 import { randomUUID } from 'node:crypto';
+import { isObject } from './json-rpc.js';
 
 /** The ids of vmcp's own requests to agents: the prefix, then a UUID that names the request on the bus. */
 const ID_PREFIX = 'vmcp-';
@@ -97,7 +98,7 @@ export class ClientRequests {
       const own = typeof message.id === 'string' ? OWN_ID.exec(message.id) : null;
       if (!own?.[1]) continue;
       const error = message.error;
-      const answer = isRecord(error)
+      const answer = isObject(error)
         ? { key: sessionKey, error: { code: Number.isSafeInteger(error['code']) ? (error['code'] as number) : -32603, message: String(error['message'] ?? '').slice(0, MAX_REFUSAL_MESSAGE) } }
         : { key: sessionKey, result: message.result as Record<string, unknown> };
       // What the bus cannot carry is refused here, not lost on the way.
@@ -121,15 +122,15 @@ export class ClientRequests {
 export function relayedCapabilities(declared: Record<string, unknown>): executor.RelayedCapabilities | undefined {
   const { sampling, elicitation } = declared;
   const relayed: executor.RelayedCapabilities = {};
-  if (isRecord(sampling)) {
-    relayed.sampling = { ...(isRecord(sampling['context']) ? { context: {} } : {}), ...(isRecord(sampling['tools']) ? { tools: {} } : {}) };
+  if (isObject(sampling)) {
+    relayed.sampling = { ...(isObject(sampling['context']) ? { context: {} } : {}), ...(isObject(sampling['tools']) ? { tools: {} } : {}) };
   }
-  if (isRecord(elicitation)) {
+  if (isObject(elicitation)) {
     const { form, url } = elicitation;
-    const formMode = isRecord(form) || !isRecord(url);
+    const formMode = isObject(form) || !isObject(url);
     relayed.elicitation = {
-      ...(formMode ? { form: isRecord(form) && form['applyDefaults'] === true ? { applyDefaults: true as const } : {} } : {}),
-      ...(isRecord(url) ? { url: {} } : {}),
+      ...(formMode ? { form: isObject(form) && form['applyDefaults'] === true ? { applyDefaults: true as const } : {} } : {}),
+      ...(isObject(url) ? { url: {} } : {}),
     };
   }
   return relayed.sampling || relayed.elicitation ? relayed : undefined;
@@ -160,10 +161,6 @@ export function isPermitted(method: executor.ClientRequestMethod, capabilities: 
 
 /** A JSON-RPC response: an id, and an object result or an error; no method. */
 function isAnswer(message: unknown): message is { id: unknown; result?: unknown; error?: unknown } {
-  if (!isRecord(message) || 'method' in message || !('id' in message)) return false;
-  return isRecord(message['result']) !== isRecord(message['error']);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(message) || 'method' in message || !('id' in message)) return false;
+  return isObject(message['result']) !== isObject(message['error']);
 }

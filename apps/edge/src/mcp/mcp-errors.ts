@@ -1,5 +1,5 @@
 import { ErrorCode as JsonRpcCode } from '@modelcontextprotocol/sdk/types.js';
-import type { ErrorCode } from '@vmcp/contracts';
+import { isVmcpError, type ErrorCode } from '@vmcp/contracts';
 
 /**
  * A JSON-RPC error as the SDK's protocol layer sends it (`code`, `message`, `data`). Not
@@ -24,6 +24,11 @@ export class GatewayRpcError extends Error {
  */
 export function toMcpError(code: ErrorCode, message: string): GatewayRpcError {
   return new GatewayRpcError(jsonRpcCodeOf(code), message, { code });
+}
+
+/** What the agent gets for an error a call ended with: a vmcp error's code and message; of any other, nothing but that it happened. */
+export function mcpErrorOf(err: unknown): GatewayRpcError {
+  return isVmcpError(err) ? toMcpError(err.code, err.message) : toMcpError('INTERNAL', 'Internal error');
 }
 
 /**

@@ -102,9 +102,11 @@ export class McpController implements OnApplicationShutdown {
     const body: unknown = req.body;
     try {
       const sessionId = req.headers['mcp-session-id'];
+      // Before the first wait: a client gone during a session lookup still cancels what follows.
+      const closed = abortOnClose(res);
       if (req.method === 'POST' && typeof sessionId === 'string') {
         const plain = plainToolsCall(body, (name) => headerOf(req, name));
-        if (plain && (await this.servePlainCall(plain, sessionId, principal, req, res))) return;
+        if (plain && (await this.servePlainCall(plain, sessionId, principal, closed, req, res))) return;
       }
       if (req.method === 'GET' && typeof sessionId === 'string' && !isModernVersion(headerOf(req, 'mcp-protocol-version'))) {
         await this.openStream(sessionId, principal, req, res);
@@ -116,7 +118,6 @@ export class McpController implements OnApplicationShutdown {
         res.status(200).json(jsonRpcError(-32603, 'Subscription limit reached', idOf(body)));
         return;
       }
-      const closed = abortOnClose(res);
       const web = toWebRequest(req, stop ? AbortSignal.any([closed, stop.signal]) : closed);
       await sendWebResponse(res, await this.route(web, body, principal, stop));
     } catch (err) {
@@ -159,9 +160,14 @@ export class McpController implements OnApplicationShutdown {
    * false when the session's calls stream (a log level, an agent that can be asked
    * something), and the SDK serves it.
    */
-  private async servePlainCall(call: PlainToolsCall, sessionId: string, principal: SessionPrincipal, req: ExpressRequest, res: ExpressResponse): Promise<boolean> {
-    // Before the first wait: a client gone during the session lookup still cancels the call.
-    const closed = abortOnClose(res);
+  private async servePlainCall(
+    call: PlainToolsCall,
+    sessionId: string,
+    principal: SessionPrincipal,
+    closed: AbortSignal,
+    req: ExpressRequest,
+    res: ExpressResponse,
+  ): Promise<boolean> {
     const session = await this.liveSession(sessionId, principal, headerOf(req, 'mcp-protocol-version'), call.id);
     if (session instanceof Response) {
       await sendWebResponse(res, session);

@@ -1,7 +1,6 @@
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { isVmcpError } from '@vmcp/contracts';
 import { isModernVersion, isObject, isRpcId, requestError, type RpcId } from './json-rpc.js';
-import { toMcpError } from './mcp-errors.js';
+import { mcpErrorOf } from './mcp-errors.js';
 
 /**
  * A 2025-era `tools/call` the edge answers itself, without a per-request SDK server: the
@@ -48,7 +47,7 @@ export function plainCallAnswer(id: RpcId, outcome: { result: unknown } | { erro
     if (!result.success) return requestError(id, -32602, `Invalid tools/call result: ${String(result.error)}`);
     return { result: result.data, jsonrpc: '2.0', id };
   }
-  const { code, message, data } = isVmcpError(outcome.error) ? toMcpError(outcome.error.code, outcome.error.message) : toMcpError('INTERNAL', 'Internal error');
+  const { code, message, data } = mcpErrorOf(outcome.error);
   return requestError(id, code, message, data);
 }
 

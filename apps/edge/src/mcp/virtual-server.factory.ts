@@ -6,7 +6,7 @@ import { executor, isVmcpError, type SessionPrincipal } from '@vmcp/contracts';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import { VMCP_VERSION, type Logger } from '@vmcp/telemetry';
 import { z } from 'zod';
-import { toMcpError } from './mcp-errors.js';
+import { mcpErrorOf, toMcpError } from './mcp-errors.js';
 import { ScopedToolsService } from './scoped-tools.service.js';
 import { ToolCallService } from './tool-call.service.js';
 import { InFlightCalls } from './in-flight-calls.service.js';
@@ -146,10 +146,9 @@ export class VirtualServerFactory {
         await stream.sent();
         return result as CallToolResult;
       } catch (err) {
-        if (isVmcpError(err)) throw toMcpError(err.code, err.message);
-        // The SDK would send the message itself to the agent.
-        this.logger.error({ err: (err as Error).message.slice(0, 300) }, 'tools/call failed');
-        throw toMcpError('INTERNAL', 'Internal error');
+        // The SDK would send an unexpected error's own message to the agent.
+        if (!isVmcpError(err)) this.logger.error({ err: (err as Error).message.slice(0, 300) }, 'tools/call failed');
+        throw mcpErrorOf(err);
       } finally {
         tracked?.done();
       }
