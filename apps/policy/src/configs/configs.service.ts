@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { newId, VmcpError, type AuthType, type McpConfig } from '@vmcp/contracts';
+import { newId, VmcpError, type AuthType, type ConfigClientRequests, type McpConfig } from '@vmcp/contracts';
 import { findConnector } from '@vmcp/connectors';
 import { DataSource, nowIso } from '@vmcp/persistence';
 import { AccountsService } from '../accounts/accounts.service.js';
@@ -20,6 +20,16 @@ export interface ConfigInputData {
 interface MappingDeadlines {
   timeout_ms?: number | undefined;
   tool_timeouts_ms?: Record<string, number> | undefined;
+}
+
+/** What a config lets an upstream ask the agent, as shown and as policy decides with it. */
+export function clientRequestsOf(e: ConfigEntity): ConfigClientRequests {
+  return { sampling: e.allow_sampling, elicitation: e.allow_elicitation };
+}
+
+/** The columns of what an input names, the rest as `current` (all allowed on create; the stored setting on replace). */
+function storedClientRequests(input: ConfigInputData, current: ConfigClientRequests): Pick<ConfigEntity, 'allow_sampling' | 'allow_elicitation'> {
+  return { allow_sampling: input.client_requests?.sampling ?? current.sampling, allow_elicitation: input.client_requests?.elicitation ?? current.elicitation };
 }
 
 /** A mapping's deadlines as stored and shown (absent when not set). */
@@ -92,7 +102,7 @@ export class ConfigsService {
         return [{ connection_name: c.name, connection_id: c.id, connector: c.connector, tools: m.tools, ...(m.prefix ? { prefix: m.prefix } : {}), ...deadlinesOf(m) }];
       }),
       audit: { capture_payloads: e.capture_payloads },
-      client_requests: { sampling: e.allow_sampling, elicitation: e.allow_elicitation },
+      client_requests: clientRequestsOf(e),
       mcp_server_url: this.mcpServerUrl(e.id),
       created_at: e.created_at,
       updated_at: e.updated_at,
@@ -108,8 +118,7 @@ export class ConfigsService {
       description: input.description ?? null,
       mappings: await this.toMappings(tenantId, input),
       capture_payloads: input.audit?.capture_payloads ?? false,
-      allow_sampling: input.client_requests?.sampling ?? true,
-      allow_elicitation: input.client_requests?.elicitation ?? true,
+      ...storedClientRequests(input, { sampling: true, elicitation: true }),
       created_at: now,
       updated_at: now,
     };
@@ -147,8 +156,7 @@ export class ConfigsService {
       mappings: await this.toMappings(tenantId, input),
       capture_payloads: input.audit?.capture_payloads ?? false,
       // Not named: unchanged, so a client that predates the option never widens it by omission.
-      allow_sampling: input.client_requests?.sampling ?? e.allow_sampling,
-      allow_elicitation: input.client_requests?.elicitation ?? e.allow_elicitation,
+      ...storedClientRequests(input, clientRequestsOf(e)),
       updated_at: nowIso(),
     };
     try {

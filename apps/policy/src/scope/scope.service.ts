@@ -6,7 +6,7 @@ import type { Logger } from '@vmcp/telemetry';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { toTarget } from '../connections/connections.service.js';
 import { ConnectionsService } from '../connections/connections.service.js';
-import { ConfigsService } from '../configs/configs.service.js';
+import { clientRequestsOf, ConfigsService } from '../configs/configs.service.js';
 import type { AccountEntity, ConnectionEntity } from '../entities/policy.entities.js';
 import { TokensService } from '../tokens/tokens.service.js';
 import { CredentialGrantsService } from '../grants/credential-grants.service.js';
@@ -48,8 +48,7 @@ export class ScopeService {
       const connection = connections.get(m.connection_id);
       return connection ? [{ ...m, connection }] : [];
     });
-    const client_requests = { sampling: config.allow_sampling, elicitation: config.allow_elicitation };
-    return { ok: true, config_id: config.id, capture_payloads: config.capture_payloads, client_requests, mappings };
+    return { ok: true, config_id: config.id, capture_payloads: config.capture_payloads, client_requests: clientRequestsOf(config), mappings };
   }
 
   async scopedTools(p: SessionPrincipal): Promise<ScopedTool[]> {
