@@ -96,7 +96,8 @@ export class VirtualServerFactory {
         try {
           await setLevel(level.data);
         } catch (err) {
-          throw isVmcpError(err) ? toMcpError(err.code, err.message) : err;
+          if (!isVmcpError(err)) this.logger.error({ err: (err as Error).message.slice(0, 300) }, 'logging/setLevel failed');
+          throw mcpErrorOf(err);
         }
         return {};
       });
@@ -111,7 +112,8 @@ export class VirtualServerFactory {
         };
       } catch (err) {
         if (err instanceof InvalidCursor) throw toMcpError('INVALID_ARGUMENT', err.message);
-        throw isVmcpError(err) ? toMcpError(err.code, err.message) : err;
+        if (!isVmcpError(err)) this.logger.error({ err: (err as Error).message.slice(0, 300) }, 'tools/list failed');
+        throw mcpErrorOf(err);
       }
     });
     server.setRequestHandler('tools/call', async (request, ctx) => {
