@@ -4,27 +4,14 @@
 // per call bounds the throughput any concurrency can reach.
 //   node bench/cpu-per-call.bench.mjs          (BENCH_CALLS=3000 for more calls;
 //   BENCH_CONCURRENCY=16 for that many clients at once, where batching spreads some costs)
-import { readFileSync } from 'node:fs';
 import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
 import { busApi } from '@vmcp/contracts';
 import { startNatsServer, startStack } from '@vmcp/testing';
-import { benchTenant, connect, disconnect, startUpstreamProcess } from './echo-bench.mjs';
+import { benchTenant, connect, cpuMs, disconnect, startUpstreamProcess } from './echo-bench.mjs';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1);
 const WARMUP_CALLS = 500;
-const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
-
-/** User + system CPU milliseconds of a process so far (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuMs(pid) {
-  if (pid === process.pid) {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  }
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
 
 /** CONCURRENCY clients making CALLS echo calls in all; CPU µs per call of each named process. */
 async function perCall(url, token, pids) {

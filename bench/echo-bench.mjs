@@ -3,6 +3,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { api } from '@vmcp/testing';
 
@@ -27,6 +28,19 @@ export async function disconnect({ client, transport }) {
 
 export async function disconnectAll(conns) {
   for (let i = 0; i < conns.length; i += 32) await Promise.all(conns.slice(i, i + 32).map(disconnect));
+}
+
+const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
+
+/** User + system CPU milliseconds of a process so far (fields 14 and 15 of /proc/<pid>/stat). */
+export function cpuMs(pid) {
+  if (pid === process.pid) {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
 export function percentile(sorted, p) {

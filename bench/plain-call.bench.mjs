@@ -4,21 +4,12 @@
 // with an empty `_meta` (the SDK answers it; nothing else differs). Alternating in one stack
 // cancels most of this VM's drift, which moves whole runs by tens of percent.
 //   node bench/plain-call.bench.mjs          (BENCH_ROUNDS=20 batches of BENCH_BATCH=200 each)
-import { readFileSync } from 'node:fs';
 import { startNatsServer, startStack } from '@vmcp/testing';
-import { benchTenant, connect, disconnect, percentile, startUpstreamProcess } from './echo-bench.mjs';
+import { benchTenant, connect, cpuMs, disconnect, percentile, startUpstreamProcess } from './echo-bench.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const BATCH = Number(process.env.BENCH_BATCH ?? 200);
 const WARMUP_CALLS = 600;
-const TICK_MS = 1000 / 100; // USER_HZ
-
-/** User + system CPU milliseconds of a process so far (/proc/<pid>/stat fields 14 and 15). */
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
 
 const KINDS = { plain: {}, 'SDK (_meta: {})': { _meta: {} } };
 
