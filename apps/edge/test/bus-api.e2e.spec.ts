@@ -265,7 +265,7 @@ describe('the public bus API (vmcp.api.v1.*)', () => {
     }
     // A foreign config's scoped tools are an empty list, as for a config that does not exist.
     const foreignScope = await bus(busApi.scopedTools.subject, { config_id: globexConfigId, identifier: 'alice' });
-    expect(foreignScope).toEqual({ tools: [] });
+    expect(foreignScope).toEqual({ tools: [], unavailable: [] });
     expect(foreignScope).toEqual((await acme.get(`/api/v1/tools/scoped?config_id=${globexConfigId}&identifier=alice`)).body);
     expect(await bus(busApi.scopedTools.subject, { config_id: newId('cfg'), identifier: 'alice' })).toEqual(foreignScope);
     // Acme's attempts did not revoke globex's token.

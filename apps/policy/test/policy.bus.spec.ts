@@ -33,6 +33,10 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
   let tenant: string;
   let other: string;
   let configId: string;
+  /** Connection names the stub executor was asked to discover, in order. */
+  const discoveries: string[] = [];
+  /** Whether the stub fails discovery on the connection named `down`. */
+  let downFails = true;
 
   beforeAll(async () => {
     nats = await startNatsServer();
@@ -44,7 +48,12 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
     });
     client = await Bus.connect({ url: nats.url, name: 'policy-test-client', timeoutMs: 3000 });
     client.connection.subscribe(executor.listConnectionTools.subject, {
-      callback: (_e, msg) => void msg.respond(JSON.stringify({ tools: CATALOG })),
+      callback: (_e, msg) => {
+        const { connection } = msg.json<{ connection: { name: string } }>();
+        discoveries.push(connection.name);
+        const failing = connection.name === 'down' && downFails;
+        void msg.respond(JSON.stringify(failing ? { error: { code: 'DEADLINE_EXCEEDED', message: 'tools/list: no answer within 2750 ms' } } : { tools: CATALOG }));
+      },
     });
     tenant = (await client.request(policy.createTenant, { name: 'acme' })).tenant.id;
     other = (await client.request(policy.createTenant, { name: 'globex' })).tenant.id;
@@ -153,6 +162,38 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
     await client.request(policy.revokeToken, { tenant_id: tenant, token_id: token.token_id });
     expect(await client.request(policy.decide, { ...who, tool_name: 't_lookup', arguments: { id: 1 } })).toMatchObject({ reason: 'TOKEN_REVOKED' });
     await expect(client.request(policy.revokeToken, { tenant_id: other, token_id: token.token_id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('names a connection whose discovery failed in `unavailable`, lists the others, and asks again next time', async () => {
+    for (const name of ['good', 'down']) {
+      await client.request(policy.createConnection, { tenant_id: tenant, name, connector: 'mcp', auth_type: 'api_key', settings: { url: 'http://127.0.0.1:9/mcp' } });
+      const { connected_account } = await client.request(policy.prepareAccount, { tenant_id: tenant, connection_name: name, identifier: 'u2' });
+      await client.request(policy.setAccountStatus, { tenant_id: tenant, account_id: connected_account.id, status: 'ACTIVE' });
+    }
+    const cfg = await client.request(policy.createConfig, {
+      tenant_id: tenant,
+      name: 'partial',
+      connection_tool_mappings: [
+        { connection_name: 'down', tools: ['lookup'], prefix: 'd_' },
+        { connection_name: 'good', tools: ['lookup'], prefix: 'g_' },
+      ],
+    });
+    const who: SessionPrincipal = { tenant_id: tenant, config_id: cfg.config.id, identifier: 'u2' };
+
+    expect(await client.request(policy.scopedTools, who)).toMatchObject({
+      tools: [{ name: 'g_lookup', connection_name: 'good' }],
+      unavailable: [{ connection_name: 'down', code: 'DEADLINE_EXCEEDED', message: 'tools/list: no answer within 2750 ms' }],
+    });
+    // A failed discovery is not kept: the next list asks the executor again, and gets it.
+    downFails = false;
+    const before = discoveries.filter((n) => n === 'down').length;
+    const again = await client.request(policy.scopedTools, who);
+    expect(again.tools.map((t) => t.name)).toEqual(['d_lookup', 'g_lookup']);
+    expect(again.unavailable).toEqual([]);
+    expect(discoveries.filter((n) => n === 'down').length).toBe(before + 1);
+    // Another tenant's principal for this config hears nothing of either connection.
+    expect(await client.request(policy.scopedTools, { ...who, tenant_id: other })).toEqual({ tools: [], unavailable: [] });
+    await client.request(policy.deleteConfig, { tenant_id: tenant, config_id: cfg.config.id });
   });
 
   it('refuses to delete a mapped connection, and deletes configs for good', async () => {

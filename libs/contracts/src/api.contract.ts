@@ -10,6 +10,7 @@ import {
   Name,
   PageRequest,
   StaticAuth,
+  UnavailableConnection,
   Tenant,
 } from './common.js';
 import { ErrorReply } from './errors.js';
@@ -198,7 +199,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'delete', path: '/api/v1/mcp/tokens/{token_id}', summary: 'Revoke a session token on every replica', tag: 'mcp_configs', auth: 'tenant', response: z.object({ token_id: TokenId, revoked: z.literal(true) }), status: 200 },
   { method: 'post', path: '/api/v1/mcp/configs/{config_id}/connected_accounts', summary: "An identifier's account state per connection of a config", tag: 'mcp_configs', auth: 'tenant', body: ConfigAccountsBody, response: z.object({ connected_accounts: z.array(ConfigAccountState.extend({ authentication_link: z.string().optional(), authentication_link_expires_at: z.string().optional() })) }), status: 200 },
   { method: 'get', path: '/api/v1/tools', summary: "The catalog's tool definitions", tag: 'tools', auth: 'tenant', query: ToolsQuery, response: z.object({ tools: z.array(ApiToolDefinition) }), status: 200 },
-  { method: 'get', path: '/api/v1/tools/scoped', summary: "What an identifier's agent would see through a config", tag: 'tools', auth: 'tenant', query: ScopedToolsQuery, response: z.object({ tools: z.array(ApiToolDefinition) }), status: 200 },
+  { method: 'get', path: '/api/v1/tools/scoped', summary: "What an identifier's agent would see through a config; `unavailable` names the connections whose tools could not be discovered just now", tag: 'tools', auth: 'tenant', query: ScopedToolsQuery, response: z.object({ tools: z.array(ApiToolDefinition), unavailable: z.array(UnavailableConnection) }), status: 200 },
   { method: 'post', path: '/api/v1/execute_tool', summary: 'Run one tool for an identifier through the same policy, vault and audit path as an MCP call', tag: 'tools', auth: 'tenant', body: ExecuteToolBody, response: ExecuteToolReply, status: 200 },
   { method: 'get', path: '/api/v1/tool_call_logs', summary: 'Audit entries, newest first', tag: 'audit', auth: 'tenant', query: ListLogsQuery, response: list('tool_call_logs', ToolCallLog), status: 200 },
   { method: 'get', path: '/api/v1/tool_call_logs/export', summary: 'Audit entries matching the filters as NDJSON, newest first, streamed', tag: 'audit', auth: 'tenant', query: ExportLogsQuery, response: ToolCallLog, status: 200, produces: 'application/x-ndjson' },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ErrorCode } from './errors.js';
 import { AccountId, ConfigId, ConnectionId, TenantId } from './ids.js';
 
 /** `name`, `connection_name`: lower-case, unique per tenant (API.md). */
@@ -253,3 +254,14 @@ export type ConnectionTarget = z.infer<typeof ConnectionTarget>;
 
 export const TenantScoped = z.object({ tenant_id: TenantId });
 export const Ok = z.object({ ok: z.literal(true) });
+
+/**
+ * A mapped connection whose tools could not be discovered for this user just now (its
+ * upstream down, slow or refusing): its tools are missing from the list, for that answer only.
+ */
+export const UnavailableConnection = z.object({
+  connection_name: Name,
+  code: ErrorCode,
+  message: z.string().max(2000),
+});
+export type UnavailableConnection = z.infer<typeof UnavailableConnection>;

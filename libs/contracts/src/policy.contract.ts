@@ -16,6 +16,7 @@ import {
   TenantScoped,
   ToolDefinition,
   ToolMappingInput,
+  UnavailableConnection,
 } from './common.js';
 import { CredentialGrant } from './grants.js';
 import { AccountId, ApiKeyId, ConfigId, ConnectionId, TenantId, TokenId } from './ids.js';
@@ -239,11 +240,15 @@ export const ScopedTool = z.object({
 });
 export type ScopedTool = z.infer<typeof ScopedTool>;
 
-/** What a user's agent may see: mapped tools of connections with an ACTIVE account. */
+/**
+ * What a user's agent may see: mapped tools of connections with an ACTIVE account.
+ * `unavailable` names the connections whose discovery failed (absent from a policy replica
+ * older than the field: read it as none); a list with any is incomplete and never cached.
+ */
 export const scopedTools = defineRpc({
   subject: 'vmcp.policy.v1.tools.scoped',
   request: SessionPrincipal,
-  reply: z.object({ tools: z.array(ScopedTool) }),
+  reply: z.object({ tools: z.array(ScopedTool), unavailable: z.array(UnavailableConnection).default([]) }),
 });
 
 export const DenyReason = z.enum([

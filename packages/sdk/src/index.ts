@@ -42,6 +42,8 @@ export type {
   ToolDefinition,
   ToolCatalogQuery,
   ScopedToolsQuery,
+  ScopedTools,
+  UnavailableConnection,
   AuthType,
   Connection,
   CreateConnectionInput,

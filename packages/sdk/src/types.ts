@@ -36,6 +36,13 @@ export type ConnectorsQuery = Query<'get_connectors'>;
 export type ToolDefinition = Reply<'get_tools', 200>['tools'][number];
 export type ToolCatalogQuery = Query<'get_tools'>;
 export type ScopedToolsQuery = Query<'get_tools_scoped'>;
+/**
+ * What an identifier's agent sees through a config. `unavailable`: the mapped connections
+ * whose tools could not be discovered just now (upstream down, too slow, refusing the
+ * credential), with the error; their tools are missing from `tools` for this answer only.
+ */
+export type ScopedTools = Reply<'get_tools_scoped', 200>;
+export type UnavailableConnection = ScopedTools['unavailable'][number];
 
 export type AuthType = Connection['auth_type'];
 export type Connection = Reply<'get_connections_name', 200>['connection'];

@@ -30,8 +30,8 @@ export class TenantApiService {
   }
 
   async scopedTools(tenant_id: string, { config_id, identifier }: Input<typeof busApi.scopedTools>) {
-    const { tools } = await this.bus.request(policy.scopedTools, { tenant_id, config_id, identifier });
-    return { tools: tools.map(toApiTool) };
+    const { tools, unavailable } = await this.bus.request(policy.scopedTools, { tenant_id, config_id, identifier });
+    return { tools: tools.map(toApiTool), unavailable };
   }
 
   /**

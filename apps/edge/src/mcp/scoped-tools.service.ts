@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { policy, type ScopedTool, type SessionPrincipal } from '@vmcp/contracts';
+import { policy, VmcpError, type ScopedTool, type SessionPrincipal, type UnavailableConnection } from '@vmcp/contracts';
 import { Bus } from '@vmcp/messaging';
 import { DecisionCache } from './decision-cache.js';
+
+/** `complete`: false when a connection's tools are missing because its discovery failed just now. */
+export interface ScopedToolList {
+  readonly tools: ScopedTool[];
+  readonly complete: boolean;
+}
 
 /** A user's tool list through a config, as an agent's tools/list sees it: from the edge's cache when it holds it. */
 @Injectable()
@@ -11,13 +17,29 @@ export class ScopedToolsService {
     private readonly cache: DecisionCache,
   ) {}
 
-  async list(principal: SessionPrincipal): Promise<ScopedTool[]> {
+  /**
+   * Only a complete list is cached. One missing a connection whose discovery failed is
+   * served as it is (the other connections' tools stay usable) and asked for again next
+   * time; one with nothing in it because every discovery failed is an error, never an
+   * empty catalog an agent would take for the truth.
+   */
+  async list(principal: SessionPrincipal): Promise<ScopedToolList> {
     const { tenant_id, config_id, identifier } = principal;
     const cached = this.cache.scopedTools(tenant_id, config_id, identifier);
-    if (cached) return cached;
+    if (cached) return { tools: cached, complete: true };
     const generation = this.cache.generation(tenant_id);
-    const { tools } = await this.bus.request(policy.scopedTools, principal);
-    this.cache.rememberScopedTools(tenant_id, config_id, identifier, generation, tools);
-    return tools;
+    const { tools, unavailable } = await this.bus.request(policy.scopedTools, principal);
+    if (unavailable.length === 0) {
+      this.cache.rememberScopedTools(tenant_id, config_id, identifier, generation, tools);
+    } else if (tools.length === 0) {
+      throw discoveryFailed(unavailable);
+    }
+    return { tools, complete: unavailable.length === 0 };
   }
+}
+
+/** What the agent is told when no mapped connection could list its tools: the codes, no upstream detail. */
+export function discoveryFailed(unavailable: readonly UnavailableConnection[]): VmcpError {
+  const codes = [...new Set(unavailable.map((u) => u.code))].join(', ');
+  return new VmcpError('UNAVAILABLE', `tool discovery failed for every connection of this config (${codes}); list the tools again later`);
 }

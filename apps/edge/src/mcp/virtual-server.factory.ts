@@ -102,13 +102,16 @@ export class VirtualServerFactory {
         return {};
       });
     }
-    server.setRequestHandler('tools/list', async (request) => {
+    server.setRequestHandler('tools/list', async (request, ctx) => {
       try {
-        const tools = await this.scopedTools.list(principal);
+        const { tools, complete } = await this.scopedTools.list(principal);
         const page = pageOf(tools, request.params?.cursor, this.config.mcp.toolsPageSize);
         return {
           tools: page.tools.map((t) => ({ ...t.definition, name: t.name }) as Tool),
           ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}),
+          // A list missing a connection whose discovery just failed: a 2026-07-28 client is
+          // told not to keep it (the handler's own ttlMs wins over the server's cache hint).
+          ...(!complete && ctx.mcpReq.envelope !== undefined ? { ttlMs: 0 } : {}),
         };
       } catch (err) {
         if (err instanceof InvalidCursor) throw toMcpError('INVALID_ARGUMENT', err.message);

@@ -15,7 +15,7 @@ export class ScopeController {
 
   @MessagePattern(policy.scopedTools.subject)
   scoped(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
-    return serveRpc(policy.scopedTools, data, ctx, async (req) => ({ tools: await this.scope.scopedTools(req) }));
+    return serveRpc(policy.scopedTools, data, ctx, (req) => this.scope.scopedTools(req));
   }
 
   @MessagePattern(policy.decide.subject)

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isVmcpError, type CallContext, type ConfigClientRequests, type Decision, type ScopedTool, type SessionPrincipal } from '@vmcp/contracts';
+import { isVmcpError, type CallContext, type ConfigClientRequests, type Decision, type ScopedTool, type SessionPrincipal, type UnavailableConnection } from '@vmcp/contracts';
 import { ArgumentValidator } from '@vmcp/connectors';
 import { VMCP_LOGGER } from '@vmcp/runtime';
 import type { Logger } from '@vmcp/telemetry';
@@ -51,9 +51,15 @@ export class ScopeService {
     return { ok: true, config_id: config.id, capture_payloads: config.capture_payloads, client_requests: clientRequestsOf(config), mappings };
   }
 
-  async scopedTools(p: SessionPrincipal): Promise<ScopedTool[]> {
+  /**
+   * The principal's tools, in config order. A connection whose discovery fails is left out
+   * of this answer and named in `unavailable`, so the caller neither mistakes the list for
+   * complete nor keeps it.
+   */
+  async scopedTools(p: SessionPrincipal): Promise<{ tools: ScopedTool[]; unavailable: UnavailableConnection[] }> {
     const loaded = await this.load(p);
-    if (!loaded.ok) return [];
+    if (!loaded.ok) return { tools: [], unavailable: [] };
+    const unavailable: UnavailableConnection[] = [];
     // Discovery runs in parallel; exposure is decided in config order.
     const catalogs = await Promise.all(
       loaded.mappings.map(async (m) => {
@@ -62,13 +68,19 @@ export class ScopeService {
         try {
           return await this.catalog.tools(p.tenant_id, toTarget(m.connection), account.id);
         } catch (err) {
-          this.logger.warn({ connection_id: m.connection.id, err: (err as Error).message }, 'tool discovery failed; connection skipped');
+          const known = isVmcpError(err);
+          this.logger.warn({ connection_id: m.connection.id, code: known ? err.code : 'INTERNAL', err: (err as Error).message.slice(0, 300) }, 'tool discovery failed; connection left out of this list');
+          unavailable.push({
+            connection_name: m.connection.name,
+            code: known ? err.code : 'INTERNAL',
+            message: known ? err.message : 'tool discovery failed',
+          });
           return [];
         }
       }),
     );
     const taken = new Set<string>();
-    return loaded.mappings.flatMap((m, i) =>
+    const tools = loaded.mappings.flatMap((m, i) =>
       exposedTools(m, catalogs[i] ?? [], taken).map((t) => ({
         name: t.name,
         connection_name: m.connection.name,
@@ -76,6 +88,7 @@ export class ScopeService {
         definition: t.definition,
       })),
     );
+    return { tools, unavailable };
   }
 
   async decide(p: SessionPrincipal, toolName: string, args: Record<string, unknown>): Promise<Decision> {

@@ -275,7 +275,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What an identifier's agent would see through a config */
+        /** What an identifier's agent would see through a config; `unavailable` names the connections whose tools could not be discovered just now */
         get: operations["get_tools_scoped"];
         put?: never;
         post?: never;
@@ -2008,6 +2008,12 @@ export interface operations {
                             annotations?: {
                                 [key: string]: unknown;
                             };
+                        }[];
+                        unavailable: {
+                            connection_name: string;
+                            /** @enum {string} */
+                            code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ALREADY_EXISTS" | "FAILED_PRECONDITION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "DEADLINE_EXCEEDED" | "INTERNAL" | "TOOL_NOT_FOUND" | "ACCOUNT_NOT_ACTIVE" | "TOKEN_REVOKED" | "CONFIG_NOT_FOUND" | "UPSTREAM_ERROR" | "CANCELLED";
+                            message: string;
                         }[];
                     };
                 };

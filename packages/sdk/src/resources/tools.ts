@@ -1,5 +1,5 @@
 import type { Requester } from '../transport.js';
-import type { ExecuteToolInput, ExecuteToolResult, ScopedToolsQuery, ToolCatalogQuery, ToolDefinition } from '../types.js';
+import type { ExecuteToolInput, ExecuteToolResult, ScopedTools, ScopedToolsQuery, ToolCatalogQuery, ToolDefinition } from '../types.js';
 
 /** Tool definitions, and running a tool without an MCP client. */
 export class Tools {
@@ -10,8 +10,8 @@ export class Tools {
     return this.transport.json('tools.catalog', { query });
   }
 
-  /** Exactly what that identifier's agent would see through that config. */
-  scoped(query: ScopedToolsQuery): Promise<{ tools: ToolDefinition[] }> {
+  /** Exactly what that identifier's agent would see through that config, and which connections could not be discovered just now. */
+  scoped(query: ScopedToolsQuery): Promise<ScopedTools> {
     return this.transport.json('tools.scoped', { query });
   }
 

@@ -1,0 +1,165 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { api, startNatsServer, startStack, startUpstreamMcpServer, type ApiClient, type NatsServerHandle, type Stack, type UpstreamMcpServer } from '@vmcp/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectAgent } from './mcp-client.js';
+
+// A mapped connection whose upstream cannot list its tools at the moment: the agent gets the
+// other connections' tools, the list is not kept anywhere (the next tools/list asks again,
+// with no change event needed), and a config with nothing else fails tools/list with
+// UNAVAILABLE instead of answering an empty catalog the agent would take for the truth.
+// The failing upstream is a real SDK server behind a switchable proxy answering 503.
+
+const LIST_TTL_MS = 10_000;
+
+interface Flaky {
+  readonly url: string;
+  down: boolean;
+  /** Requests that reached the proxy (both states). */
+  hits: number;
+  close(): Promise<void>;
+}
+
+async function flakyProxy(target: string): Promise<Flaky> {
+  const to = new URL(target);
+  const state = { down: true, hits: 0 };
+  const server: Server = createServer((req, res) => {
+    state.hits++;
+    if (state.down) {
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"down for maintenance at 10.0.0.7"}');
+      return;
+    }
+    const forward = request({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${port}${to.pathname}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
+}
+
+interface ListError {
+  code?: number;
+  message: string;
+  data?: { code?: string };
+}
+
+describe('tools/list while an upstream cannot list its tools', () => {
+  let nats: NatsServerHandle;
+  let upstream: UpstreamMcpServer;
+  let flaky: Flaky;
+  let stack: Stack;
+  let tenant: ApiClient;
+  let mixedId: string;
+  let onlyId: string;
+  const closers: Array<{ close(): Promise<void> }> = [];
+
+  // One user per test: policy keeps each account's discovered catalog for 30 s once it worked.
+  const agent = async (configId: string, identifier: string): Promise<Client> => {
+    const { token } = (await tenant.post<{ token: string }>(`/api/v1/mcp/configs/${configId}/tokens`, { identifier })).body;
+    const client = await connectAgent(`${stack.baseUrl}/mcp/${configId}`, token);
+    closers.push(client);
+    return client;
+  };
+  const names = async (client: { listTools(): Promise<{ tools: Array<{ name: string }> }> }) => (await client.listTools()).tools.map((t) => t.name).sort();
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    upstream = await startUpstreamMcpServer();
+    flaky = await flakyProxy(upstream.url);
+    stack = await startStack({ natsUrl: nats.url, database: 'sqlite', env: { VMCP_TOOLS_LIST_TTL_MS: String(LIST_TTL_MS) } });
+    const admin = api(stack.baseUrl, stack.adminKey);
+    tenant = api(stack.baseUrl, ((await admin.post('/api/v1/tenants', { name: 'discovery' })).body as { api_key: string }).api_key);
+    for (const [name, url] of [['up', upstream.url], ['flaky', flaky.url]] as const) {
+      expect((await tenant.post('/api/v1/connections', { name, connector: 'mcp', auth_type: 'bearer_token', settings: { url } })).status).toBe(201);
+      for (const identifier of ['alice', 'bob', 'carol']) {
+        const account = await tenant.post('/api/v1/connected_accounts', { connection_name: name, identifier, authorization_details: { static_auth: { token: `${identifier}-${name}` } } });
+        expect(account.status).toBe(201);
+      }
+    }
+    const config = async (name: string, connection_tool_mappings: unknown[]) =>
+      (await tenant.post<{ config: { id: string } }>('/api/v1/mcp/configs', { name, connection_tool_mappings })).body.config.id;
+    mixedId = await config('mixed', [
+      { connection_name: 'up', tools: ['echo'] },
+      { connection_name: 'flaky', tools: ['echo'], prefix: 'f_' },
+    ]);
+    onlyId = await config('only', [{ connection_name: 'flaky', tools: ['echo', 'whoami'] }]);
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(closers.map((c) => c.close()));
+    await stack?.close();
+    await flaky?.close();
+    await upstream?.close();
+    await nats?.stop();
+  });
+
+  it('lists the other connections’ tools, keeps nothing, and lists the missing ones as soon as the upstream answers', async () => {
+    flaky.down = true;
+    const client = await agent(mixedId, 'alice');
+    expect(await names(client)).toEqual(['echo']);
+    const scoped = await tenant.get<{ tools: Array<{ name: string }>; unavailable: Array<{ connection_name: string; code: string; message: string }> }>(
+      `/api/v1/tools/scoped?config_id=${mixedId}&identifier=alice`,
+    );
+    expect(scoped.status).toBe(200);
+    expect(scoped.body.tools.map((t) => t.name)).toEqual(['echo']);
+    expect(scoped.body.unavailable).toEqual([{ connection_name: 'flaky', code: expect.any(String), message: expect.any(String) }]);
+
+    // Not cached by the edge nor by policy: each tools/list asks the upstream again.
+    const hits = flaky.hits;
+    expect(await names(client)).toEqual(['echo']);
+    expect(flaky.hits).toBeGreaterThan(hits);
+
+    // Back up: the same session lists both, with no change event in between.
+    flaky.down = false;
+    expect(await names(client)).toEqual(['echo', 'f_echo']);
+    const fine = await tenant.get<{ unavailable: unknown[] }>(`/api/v1/tools/scoped?config_id=${mixedId}&identifier=alice`);
+    expect(fine.body.unavailable).toEqual([]);
+  });
+
+  it('fails tools/list with UNAVAILABLE when no connection could list anything, saying nothing of the upstream', async () => {
+    flaky.down = true;
+    const client = await agent(onlyId, 'bob');
+    const error = await client.listTools().then(
+      () => undefined,
+      (err: unknown) => err as ListError,
+    );
+    expect(error, 'tools/list should fail').toBeDefined();
+    expect(error).toMatchObject({ code: -32603, data: { code: 'UNAVAILABLE' } });
+    expect(error!.message).toContain('tool discovery failed');
+    expect(error!.message).not.toMatch(/flaky|10\.0\.0\.7|maintenance|127\.0\.0\.1/);
+
+    flaky.down = false;
+    expect(await names(client)).toEqual(['echo', 'whoami']);
+  });
+
+  it('tells a 2026-07-28 client not to keep an incomplete list (ttlMs 0), and the usual TTL once it is whole', async () => {
+    flaky.down = true;
+    const { token } = (await tenant.post<{ token: string }>(`/api/v1/mcp/configs/${mixedId}/tokens`, { identifier: 'carol' })).body;
+    const client = new ModernClient({ name: 'vmcp-2026-agent', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await client.connect(new ModernTransport(new URL(`${stack.baseUrl}/mcp/${mixedId}`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    closers.push(client);
+
+    const partial = await client.listTools();
+    expect(partial.tools.map((t) => t.name)).toEqual(['echo']);
+    expect(partial).toMatchObject({ ttlMs: 0, cacheScope: 'private' });
+
+    flaky.down = false;
+    const whole = await client.listTools();
+    expect(whole.tools.map((t) => t.name).sort()).toEqual(['echo', 'f_echo']);
+    expect(whole).toMatchObject({ ttlMs: LIST_TTL_MS, cacheScope: 'private' });
+  });
+});
