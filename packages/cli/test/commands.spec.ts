@@ -259,6 +259,25 @@ describe('configs and tokens', () => {
   });
 });
 
+describe('tools scoped', () => {
+  it("prints the user's tools, and warns on stderr of a connection whose tools could not be discovered", async () => {
+    const api = fakeApi(() => ({
+      body: {
+        tools: [{ name: 'echo', connector: 'mcp', connection_name: 'up', description: 'Echoes', input_schema: { type: 'object' } }],
+        unavailable: [{ connection_name: 'crm', code: 'DEADLINE_EXCEEDED', message: 'tools/list: no answer within 4750 ms' }],
+      },
+    }));
+    const r = await runCli(['tools', 'scoped', '--config', 'cfg_1', '--identifier', 'alice'], { env, fetch: api.fetch });
+    expect(r).toEqual({
+      code: 0,
+      stdout: 'NAME  CONNECTION  CONNECTOR  DESCRIPTION\necho  up          mcp        Echoes\n',
+      stderr: 'warning: the tools of connection "crm" are missing: discovery failed (DEADLINE_EXCEEDED: tools/list: no answer within 4750 ms)\n',
+    });
+    expect(api.requests[0]).toMatchObject({ method: 'GET', path: '/api/v1/tools/scoped' });
+    expect(Object.fromEntries(api.requests[0]!.query)).toEqual({ config_id: 'cfg_1', identifier: 'alice' });
+  });
+});
+
 describe('tools run', () => {
   const result = (successful: boolean) => ({
     execution_id: 'exe_1',

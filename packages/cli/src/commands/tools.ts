@@ -42,6 +42,10 @@ export function registerTools(program: Command, ctx: RunContext): void {
         ['name', 'connection', 'connector', 'description'],
         reply.tools.map((t) => [t.name, t.connection_name, t.connector, short(t.description)]),
       );
+      // A connection whose discovery failed just now: its tools are missing from this list.
+      for (const u of reply.unavailable) {
+        s.io.stderr.write(`warning: the tools of connection "${u.connection_name}" are missing: discovery failed (${u.code}: ${short(u.message, 200)})\n`);
+      }
     });
 
   leaf(tools, 'run <tool_name>', 'call a tool as a user, through a config or straight on a connection (exit code 1 when the tool reports an error)')
