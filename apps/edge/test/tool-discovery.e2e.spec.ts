@@ -2,7 +2,8 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { api, startNatsServer, startStack, startUpstreamMcpServer, type ApiClient, type NatsServerHandle, type Stack, type UpstreamMcpServer } from '@vmcp/testing';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { api, startNatsServer, startStack, startUpstreamMcpServer, waitFor, type ApiClient, type NatsServerHandle, type Stack, type UpstreamMcpServer } from '@vmcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent } from './mcp-client.js';
 
@@ -13,6 +14,10 @@ import { connectAgent } from './mcp-client.js';
 // The failing upstream is a real SDK server behind a switchable proxy answering 503.
 
 const LIST_TTL_MS = 10_000;
+const MIXED = [
+  { connection_name: 'up', tools: ['echo'] },
+  { connection_name: 'flaky', tools: ['echo'], prefix: 'f_' },
+];
 
 interface Flaky {
   readonly url: string;
@@ -85,17 +90,14 @@ describe('tools/list while an upstream cannot list its tools', () => {
     tenant = api(stack.baseUrl, ((await admin.post('/api/v1/tenants', { name: 'discovery' })).body as { api_key: string }).api_key);
     for (const [name, url] of [['up', upstream.url], ['flaky', flaky.url]] as const) {
       expect((await tenant.post('/api/v1/connections', { name, connector: 'mcp', auth_type: 'bearer_token', settings: { url } })).status).toBe(201);
-      for (const identifier of ['alice', 'bob', 'carol']) {
+      for (const identifier of ['alice', 'bob', 'carol', 'dave']) {
         const account = await tenant.post('/api/v1/connected_accounts', { connection_name: name, identifier, authorization_details: { static_auth: { token: `${identifier}-${name}` } } });
         expect(account.status).toBe(201);
       }
     }
     const config = async (name: string, connection_tool_mappings: unknown[]) =>
       (await tenant.post<{ config: { id: string } }>('/api/v1/mcp/configs', { name, connection_tool_mappings })).body.config.id;
-    mixedId = await config('mixed', [
-      { connection_name: 'up', tools: ['echo'] },
-      { connection_name: 'flaky', tools: ['echo'], prefix: 'f_' },
-    ]);
+    mixedId = await config('mixed', MIXED);
     onlyId = await config('only', [{ connection_name: 'flaky', tools: ['echo', 'whoami'] }]);
   });
 
@@ -144,6 +146,28 @@ describe('tools/list while an upstream cannot list its tools', () => {
 
     flaky.down = false;
     expect(await names(client)).toEqual(['echo', 'whoami']);
+  });
+
+  it('tells a connected session to list again when the upstream is back, with no request from it', async () => {
+    flaky.down = true;
+    const client = await agent(mixedId, 'dave');
+    let heard = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => void heard++);
+    // The client opens its session stream on its own after initializing: touch the config
+    // (unchanged) until the stream has heard once.
+    await waitFor(
+      async () => {
+        expect((await tenant.put(`/api/v1/mcp/configs/${mixedId}`, { name: 'mixed', connection_tool_mappings: MIXED })).status).toBe(200);
+        return heard > 0;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: 'the session stream to be open' },
+    );
+    expect(await names(client)).toEqual(['echo']);
+    const before = heard;
+    flaky.down = false;
+    // Policy retries the failed discovery in the background (1 s, then 2, 4, …).
+    await waitFor(() => heard > before, { timeoutMs: 10_000, what: 'notifications/tools/list_changed after the upstream came back' });
+    expect(await names(client)).toEqual(['echo', 'f_echo']);
   });
 
   it('tells a 2026-07-28 client not to keep an incomplete list (ttlMs 0), and the usual TTL once it is whole', async () => {

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { executor, policy, type SessionPrincipal } from '@vmcp/contracts';
+import { Kvm } from '@nats-io/kv';
 import { Bus } from '@vmcp/messaging';
 import {
   DATABASE_KINDS,
@@ -7,6 +8,7 @@ import {
   startInProcessService,
   startNatsServer,
   uniqueName,
+  waitFor,
   type InProcessService,
   type NatsServerHandle,
 } from '@vmcp/testing';
@@ -30,6 +32,7 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
   let service: InProcessService;
   let client: Bus;
   const db = databaseEnv(kind);
+  const revocationsBucket = uniqueName('rev_');
   let tenant: string;
   let other: string;
   let configId: string;
@@ -43,7 +46,7 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
     service = await startInProcessService({
       service: 'policy',
       natsUrl: nats.url,
-      env: { ...db.env, VMCP_REVOCATIONS_BUCKET: uniqueName('rev_') },
+      env: { ...db.env, VMCP_REVOCATIONS_BUCKET: revocationsBucket },
       module: (core) => PolicyModule.forRoot(core),
     });
     client = await Bus.connect({ url: nats.url, name: 'policy-test-client', timeoutMs: 3000 });
@@ -164,7 +167,7 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
     await expect(client.request(policy.revokeToken, { tenant_id: other, token_id: token.token_id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('names a connection whose discovery failed in `unavailable`, lists the others, and asks again next time', async () => {
+  it('names a connection whose discovery failed in `unavailable`, retries it in the background, and marks the tenant changed when it works', async () => {
     for (const name of ['good', 'down']) {
       await client.request(policy.createConnection, { tenant_id: tenant, name, connector: 'mcp', auth_type: 'api_key', settings: { url: 'http://127.0.0.1:9/mcp' } });
       const { connected_account } = await client.request(policy.prepareAccount, { tenant_id: tenant, connection_name: name, identifier: 'u2' });
@@ -180,17 +183,27 @@ describe.each(DATABASE_KINDS)('policy over the bus on %s', (kind) => {
     });
     const who: SessionPrincipal = { tenant_id: tenant, config_id: cfg.config.id, identifier: 'u2' };
 
+    const downAsked = () => discoveries.filter((n) => n === 'down').length;
+    const kv = await new Kvm(client.connection).open(revocationsBucket);
+    const mark = async () => (await kv.get(`chg.${tenant}`))?.revision ?? 0;
+
     expect(await client.request(policy.scopedTools, who)).toMatchObject({
       tools: [{ name: 'g_lookup', connection_name: 'good' }],
       unavailable: [{ connection_name: 'down', code: 'DEADLINE_EXCEEDED', message: 'tools/list: no answer within 2750 ms' }],
     });
-    // A failed discovery is not kept: the next list asks the executor again, and gets it.
+    // Not kept, and tried again in the background (after 1 s), with nobody asking.
+    const failedAt = downAsked();
+    await waitFor(() => downAsked() > failedAt, { timeoutMs: 5000, what: 'a background retry of the failed discovery' });
+    // Once a retry works, the tenant is marked changed: every edge drops its lists and tells
+    // the tenant's agents to list again. The list is then whole, from policy's cache.
+    const marked = await mark();
     downFails = false;
-    const before = discoveries.filter((n) => n === 'down').length;
+    await waitFor(async () => (await mark()) > marked, { timeoutMs: 10_000, what: 'the tenant change mark after the discovery recovered' });
+    const asked = downAsked();
     const again = await client.request(policy.scopedTools, who);
     expect(again.tools.map((t) => t.name)).toEqual(['d_lookup', 'g_lookup']);
     expect(again.unavailable).toEqual([]);
-    expect(discoveries.filter((n) => n === 'down').length).toBe(before + 1);
+    expect(downAsked()).toBe(asked);
     // Another tenant's principal for this config hears nothing of either connection.
     expect(await client.request(policy.scopedTools, { ...who, tenant_id: other })).toEqual({ tools: [], unavailable: [] });
     await client.request(policy.deleteConfig, { tenant_id: tenant, config_id: cfg.config.id });
