@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent } from './mcp-client.js';
 
 // A mapped connection whose upstream cannot list its tools at the moment: the agent gets the
-// other connections' tools, the list is not kept anywhere (the next tools/list asks again,
-// with no change event needed), and a config with nothing else fails tools/list with
-// UNAVAILABLE instead of answering an empty catalog the agent would take for the truth.
+// other connections' tools, policy retries the discovery in the background and, when it
+// works, connected agents are told to list again; a config with nothing else fails
+// tools/list with UNAVAILABLE instead of answering an empty catalog the agent would take
+// for the truth.
 // The failing upstream is a real SDK server behind a switchable proxy answering 503.
 
 const LIST_TTL_MS = 10_000;
@@ -90,7 +91,7 @@ describe('tools/list while an upstream cannot list its tools', () => {
     tenant = api(stack.baseUrl, ((await admin.post('/api/v1/tenants', { name: 'discovery' })).body as { api_key: string }).api_key);
     for (const [name, url] of [['up', upstream.url], ['flaky', flaky.url]] as const) {
       expect((await tenant.post('/api/v1/connections', { name, connector: 'mcp', auth_type: 'bearer_token', settings: { url } })).status).toBe(201);
-      for (const identifier of ['alice', 'bob', 'carol', 'dave']) {
+      for (const identifier of ['alice', 'bob', 'carol']) {
         const account = await tenant.post('/api/v1/connected_accounts', { connection_name: name, identifier, authorization_details: { static_auth: { token: `${identifier}-${name}` } } });
         expect(account.status).toBe(201);
       }
@@ -109,7 +110,7 @@ describe('tools/list while an upstream cannot list its tools', () => {
     await nats?.stop();
   });
 
-  it('lists the other connections’ tools, keeps nothing, and lists the missing ones as soon as the upstream answers', async () => {
+  it('lists the other connections’ tools, names the missing connection, and lists its tools again once the upstream answers', async () => {
     flaky.down = true;
     const client = await agent(mixedId, 'alice');
     expect(await names(client)).toEqual(['echo']);
@@ -120,13 +121,15 @@ describe('tools/list while an upstream cannot list its tools', () => {
     expect(scoped.body.tools.map((t) => t.name)).toEqual(['echo']);
     expect(scoped.body.unavailable).toEqual([{ connection_name: 'flaky', code: expect.any(String), message: expect.any(String) }]);
 
-    // Not cached by the edge nor by policy: each tools/list asks the upstream again.
-    const hits = flaky.hits;
+    // Still incomplete while it is down: for a few seconds policy answers from the failure
+    // without asking the upstream again, and retries in the background.
     expect(await names(client)).toEqual(['echo']);
-    expect(flaky.hits).toBeGreaterThan(hits);
+    const hits = flaky.hits;
+    await waitFor(() => flaky.hits > hits, { timeoutMs: 5000, what: 'a background retry reaching the upstream' });
 
-    // Back up: the same session lists both, with no change event in between.
+    // Back up: the next retry works, and the same session lists both.
     flaky.down = false;
+    await waitFor(async () => (await names(client)).length === 2, { timeoutMs: 10_000, intervalMs: 200, what: 'f_echo listed again' });
     expect(await names(client)).toEqual(['echo', 'f_echo']);
     const fine = await tenant.get<{ unavailable: unknown[] }>(`/api/v1/tools/scoped?config_id=${mixedId}&identifier=alice`);
     expect(fine.body.unavailable).toEqual([]);
@@ -145,23 +148,48 @@ describe('tools/list while an upstream cannot list its tools', () => {
     expect(error!.message).not.toMatch(/flaky|10\.0\.0\.7|maintenance|127\.0\.0\.1/);
 
     flaky.down = false;
-    expect(await names(client)).toEqual(['echo', 'whoami']);
+    const listed = await waitFor(
+      async () => {
+        const r = await client.listTools().catch(() => undefined);
+        return r && r.tools.map((t) => t.name).sort();
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: 'the tools listed once the upstream is back' },
+    );
+    expect(listed).toEqual(['echo', 'whoami']);
   });
 
   it('tells a connected session to list again when the upstream is back, with no request from it', async () => {
+    // A tenant of its own: a session hears its own tenant's changes only, so no other
+    // test's recovery can pass for this one.
+    const admin = api(stack.baseUrl, stack.adminKey);
+    const other = api(stack.baseUrl, ((await admin.post('/api/v1/tenants', { name: 'discovery-b' })).body as { api_key: string }).api_key);
+    for (const [name, url] of [['up', upstream.url], ['flaky', flaky.url]] as const) {
+      expect((await other.post('/api/v1/connections', { name, connector: 'mcp', auth_type: 'bearer_token', settings: { url } })).status).toBe(201);
+      const account = await other.post('/api/v1/connected_accounts', { connection_name: name, identifier: 'dave', authorization_details: { static_auth: { token: `dave-${name}` } } });
+      expect(account.status).toBe(201);
+    }
+    const configId = (await other.post<{ config: { id: string } }>('/api/v1/mcp/configs', { name: 'mixed', connection_tool_mappings: MIXED })).body.config.id;
+    const touch = async () => expect((await other.put(`/api/v1/mcp/configs/${configId}`, { name: 'mixed', connection_tool_mappings: MIXED })).status).toBe(200);
     flaky.down = true;
-    const client = await agent(mixedId, 'dave');
+    const { token } = (await other.post<{ token: string }>(`/api/v1/mcp/configs/${configId}/tokens`, { identifier: 'dave' })).body;
+    const client = await connectAgent(`${stack.baseUrl}/mcp/${configId}`, token);
+    closers.push(client);
     let heard = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => void heard++);
     // The client opens its session stream on its own after initializing: touch the config
     // (unchanged) until the stream has heard once.
     await waitFor(
       async () => {
-        expect((await tenant.put(`/api/v1/mcp/configs/${mixedId}`, { name: 'mixed', connection_tool_mappings: MIXED })).status).toBe(200);
+        await touch();
         return heard > 0;
       },
       { timeoutMs: 10_000, intervalMs: 200, what: 'the session stream to be open' },
     );
+    // Notifications on one stream keep the order of the changes: once the last touch's has
+    // arrived, no earlier one is still on its way to be mistaken for what follows.
+    const settled = heard;
+    await touch();
+    await waitFor(() => heard > settled, { timeoutMs: 10_000, what: 'the last touch heard' });
     expect(await names(client)).toEqual(['echo']);
     const before = heard;
     flaky.down = false;
@@ -182,7 +210,13 @@ describe('tools/list while an upstream cannot list its tools', () => {
     expect(partial).toMatchObject({ ttlMs: 0, cacheScope: 'private' });
 
     flaky.down = false;
-    const whole = await client.listTools();
+    const whole = await waitFor(
+      async () => {
+        const r = await client.listTools();
+        return r.tools.length === 2 ? r : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: 'f_echo listed again' },
+    );
     expect(whole.tools.map((t) => t.name).sort()).toEqual(['echo', 'f_echo']);
     expect(whole).toMatchObject({ ttlMs: LIST_TTL_MS, cacheScope: 'private' });
   });

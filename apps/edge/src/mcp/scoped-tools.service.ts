@@ -20,8 +20,8 @@ export class ScopedToolsService {
   /**
    * Only a complete list is cached. One missing a connection whose discovery failed is
    * served as it is (the other connections' tools stay usable) and asked for again next
-   * time; one with nothing in it because every discovery failed is an error, never an
-   * empty catalog an agent would take for the truth.
+   * time; one with nothing in it and a failed discovery is an error, never an empty
+   * catalog an agent would take for the truth.
    */
   async list(principal: SessionPrincipal): Promise<ScopedToolList> {
     const { tenant_id, config_id, identifier } = principal;
@@ -38,8 +38,8 @@ export class ScopedToolsService {
   }
 }
 
-/** What the agent is told when no mapped connection could list its tools: the codes, no upstream detail. */
+/** What the agent is told when nothing could be listed and a discovery failed: the codes, no upstream detail. */
 export function discoveryFailed(unavailable: readonly UnavailableConnection[]): VmcpError {
   const codes = [...new Set(unavailable.map((u) => u.code))].join(', ');
-  return new VmcpError('UNAVAILABLE', `tool discovery failed for every connection of this config (${codes}); list the tools again later`);
+  return new VmcpError('UNAVAILABLE', `no tools could be listed: tool discovery failed (${codes}); list the tools again later`);
 }

@@ -41,7 +41,7 @@ describe('ScopedToolsService', () => {
     expect(asked()).toBe(2);
   });
 
-  it('fails with UNAVAILABLE, naming the codes only, when every discovery failed and nothing is listed', async () => {
+  it('fails with UNAVAILABLE, naming the codes only, when a discovery failed and nothing is listed', async () => {
     const other: UnavailableConnection = { connection_name: 'other', code: 'UPSTREAM_ERROR', message: 'HTTP 500 from upstream' };
     const { service, asked } = serviceAnswering({ tools: [], unavailable: [DOWN, other, DOWN] }, { tools: [], unavailable: [] });
     const error = await service.list(WHO).then(

@@ -5,24 +5,28 @@ import type { CredentialGrantsService } from '../grants/credential-grants.servic
 import type { RevocationsKv } from '../shared/revocations.kv.js';
 import { ToolCatalogService } from './tool-catalog.service.js';
 
-// The catalog's background retry of failed discoveries, on fake timers: its schedule, its
-// end (success, giving up, a change event), and its bound.
+// The catalog's handling of failed discoveries, on fake timers (jitter pinned to none): the
+// fail-fast window, the background retry's schedule and its end (success, giving up, a
+// change event), its bounds, and the one change mark recoveries make.
 
 const TOOLS: ToolDefinition[] = [{ name: 'echo', inputSchema: { type: 'object' } } as ToolDefinition];
 
-function connection(n: number): ConnectionTarget {
-  return { id: `conn_${n}`, name: `up${n}`, connector: 'mcp', auth_type: 'bearer_token', settings: { url: 'http://127.0.0.1:9/mcp' } } as ConnectionTarget;
+function connection(n: number, url = 'http://127.0.0.1:9/mcp'): ConnectionTarget {
+  return { id: `conn_${n}`, name: `up${n}`, connector: 'mcp', auth_type: 'bearer_token', settings: { url } } as ConnectionTarget;
 }
 
 function catalogWith() {
-  let failing = true;
-  const asked: string[] = [];
+  const down = new Set<string>(['*']);
+  const asked: Array<{ connection: string; account: string | null; url: unknown }> = [];
+  const pending: Array<() => void> = [];
+  let hold = false;
   const handlers = new Map<string, (e: Record<string, unknown>) => void>();
   const bus = {
-    request: vi.fn(async (rpc: unknown, req: { connection: ConnectionTarget }) => {
+    request: vi.fn(async (rpc: unknown, req: { connection: ConnectionTarget; account_id: string | null }) => {
       expect(rpc).toBe(executor.listConnectionTools);
-      asked.push(req.connection.id);
-      if (failing) throw new VmcpError('DEADLINE_EXCEEDED', 'no answer');
+      asked.push({ connection: req.connection.id, account: req.account_id, url: req.connection.settings['url'] });
+      if (hold) await new Promise<void>((resolve) => pending.push(resolve));
+      if (down.has('*') || down.has(req.connection.id)) throw new VmcpError('DEADLINE_EXCEEDED', 'no answer');
       return { tools: TOOLS };
     }),
     subscribe: (event: { subject: string }, handler: (e: Record<string, unknown>) => void) => {
@@ -31,47 +35,80 @@ function catalogWith() {
     },
   } as unknown as Bus;
   const grants = { sign: async () => 'grant' } as unknown as CredentialGrantsService;
-  const touched: string[] = [];
-  const revocations = { touchTenant: async (t: string) => void touched.push(t) } as unknown as RevocationsKv;
+  const marks: string[] = [];
+  const revocations = { touchTenant: async (t: string) => void marks.push(t) } as unknown as RevocationsKv;
   const catalog = new ToolCatalogService(bus, grants, revocations);
   catalog.onModuleInit();
   return {
     catalog,
     asked,
-    touched,
+    marks,
     emit: (subject: string, e: Record<string, unknown>) => handlers.get(subject)!(e),
-    recover: () => (failing = false),
+    setDown: (...ids: string[]) => {
+      down.clear();
+      for (const id of ids) down.add(id);
+    },
+    hold: () => (hold = true),
+    release: () => {
+      hold = false;
+      for (const r of pending.splice(0)) r();
+    },
   };
 }
 
-describe('ToolCatalogService background retry', () => {
-  beforeEach(() => vi.useFakeTimers());
-  afterEach(() => vi.useRealTimers());
+const fail = (p: Promise<unknown>) => p.then(() => 'ok', (err: { code?: string }) => err.code);
 
-  it('retries a failed discovery after 1 s, 2 s, 4 s …, and marks the tenant changed once when it works', async () => {
-    const { catalog, asked, touched, recover } = catalogWith();
-    await expect(catalog.tools('ten_a', connection(1), 'ca_1')).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+describe('ToolCatalogService: failed discoveries', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it('fails at once with the same error for 5 s after a failure, without asking the upstream', async () => {
+    const { catalog, asked } = catalogWith();
+    expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('DEADLINE_EXCEEDED');
+    await vi.advanceTimersByTimeAsync(500);
+    expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('DEADLINE_EXCEEDED');
     expect(asked).toHaveLength(1);
+    // The background retry (at 1 s) asks anyway; it failed, so the window starts again from it.
+    await vi.advanceTimersByTimeAsync(500);
+    expect(asked).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('DEADLINE_EXCEEDED');
+    expect(asked).toHaveLength(3); // the retry at 1 + 2 s, not the lookup
+    await vi.advanceTimersByTimeAsync(2001);
+    expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('DEADLINE_EXCEEDED');
+    expect(asked).toHaveLength(4); // past the window: the lookup asked
+  });
+
+  it('retries after 1 s, 2 s, 4 s …, and marks the tenant changed once when it works', async () => {
+    const { catalog, asked, marks, setDown } = catalogWith();
+    await fail(catalog.tools('ten_a', connection(1), 'ca_1'));
     for (const [waitMs, total] of [[999, 1], [1, 2], [1999, 2], [1, 3], [4000, 4]] as const) {
       await vi.advanceTimersByTimeAsync(waitMs);
       expect(asked, `after ${waitMs} ms more`).toHaveLength(total);
     }
-    expect(touched).toEqual([]);
-    recover();
+    expect(marks).toEqual([]);
+    setDown();
     await vi.advanceTimersByTimeAsync(8000);
     expect(asked).toHaveLength(5);
-    expect(touched).toEqual(['ten_a']);
+    expect(marks).toEqual([]); // recoveries close together make one mark, 250 ms later
+    await vi.advanceTimersByTimeAsync(250);
+    expect(marks).toEqual(['ten_a']);
     expect(catalog.retryingCount()).toBe(0);
-    // The recovered catalog is cached: nothing more is asked, no more retries.
     expect(await catalog.tools('ten_a', connection(1), 'ca_1')).toEqual(TOOLS);
     await vi.advanceTimersByTimeAsync(120_000);
     expect(asked).toHaveLength(5);
-    expect(touched).toEqual(['ten_a']);
+    expect(marks).toEqual(['ten_a']);
   });
 
-  it('waits at most a minute between retries, and gives up after half an hour', async () => {
+  it('waits at most a minute between retries, and gives up half an hour after the first failure', async () => {
     const { catalog, asked } = catalogWith();
-    await catalog.tools('ten_a', connection(1), 'ca_1').catch(() => undefined);
+    await fail(catalog.tools('ten_a', connection(1), 'ca_1'));
     await vi.advanceTimersByTimeAsync(1000 + 2000 + 4000 + 8000 + 16_000 + 32_000);
     expect(asked).toHaveLength(7);
     await vi.advanceTimersByTimeAsync(59_999);
@@ -79,29 +116,70 @@ describe('ToolCatalogService background retry', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(asked).toHaveLength(8);
     await vi.advanceTimersByTimeAsync(40 * 60_000);
-    const atEnd = asked.length;
     expect(catalog.retryingCount()).toBe(0);
+    const atEnd = asked.length;
     await vi.advanceTimersByTimeAsync(10 * 60_000);
     expect(asked).toHaveLength(atEnd);
   });
 
-  it('stops retrying when the account or the connection changes (the next list discovers afresh)', async () => {
-    const { catalog, asked, emit } = catalogWith();
-    await catalog.tools('ten_a', connection(1), 'ca_1').catch(() => undefined);
-    await catalog.tools('ten_a', connection(2), 'ca_2').catch(() => undefined);
+  it('when one account works again, tries the connection’s other failed accounts at once, for one mark', async () => {
+    const { catalog, asked, marks, setDown } = catalogWith();
+    await fail(catalog.tools('ten_a', connection(1), 'ca_1'));
+    await vi.advanceTimersByTimeAsync(500);
+    for (const account of ['ca_2', 'ca_3']) await fail(catalog.tools('ten_a', connection(1), account));
+    await fail(catalog.tools('ten_a', connection(2), 'ca_1'));
+    // ca_1's retry is due at 1 s, the others' at 1.5 s. conn_1 comes back before 1 s.
+    setDown('conn_2');
+    asked.length = 0;
+    await vi.advanceTimersByTimeAsync(510); // 1.01 s: well before the others' own retries
+    expect(asked.map((a) => `${a.connection}/${a.account}`).sort()).toEqual(['conn_1/ca_1', 'conn_1/ca_2', 'conn_1/ca_3']);
+    expect(catalog.retryingCount()).toBe(1); // conn_2 still failing
+    expect(marks).toEqual([]);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(marks).toEqual(['ten_a']);
+  });
+
+  it('stops retrying when the account or the connection changes, a discovery in flight included', async () => {
+    const { catalog, asked, emit, hold, release } = catalogWith();
+    await fail(catalog.tools('ten_a', connection(1), 'ca_1'));
+    await fail(catalog.tools('ten_a', connection(2), 'ca_2'));
     expect(catalog.retryingCount()).toBe(2);
     emit(policy.accountChanged.subject, { account_id: 'ca_1' });
     emit(policy.connectionChanged.subject, { connection_id: 'conn_2' });
     expect(catalog.retryingCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(asked).toHaveLength(2);
+
+    // A discovery still running when its connection changes (a new URL): its failure is
+    // neither cached nor retried with the old settings.
+    hold();
+    const running = fail(catalog.tools('ten_a', connection(3, 'http://old.example/mcp'), 'ca_3'));
+    await vi.advanceTimersByTimeAsync(0);
+    emit(policy.connectionChanged.subject, { connection_id: 'conn_3' });
+    release();
+    expect(await running).toBe('DEADLINE_EXCEEDED');
+    expect(catalog.retryingCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(asked.filter((a) => a.url === 'http://old.example/mcp')).toHaveLength(1);
   });
 
-  it('retries at most 1,000 pairs at once', async () => {
+  it('retries at most 100 pairs of one tenant, so another tenant’s are still retried', async () => {
     const { catalog, asked } = catalogWith();
-    await Promise.all(Array.from({ length: 1005 }, (_, i) => catalog.tools('ten_a', connection(i), `ca_${i}`).catch(() => undefined)));
-    expect(catalog.retryingCount()).toBe(1000);
+    await Promise.all(Array.from({ length: 105 }, (_, i) => fail(catalog.tools('ten_a', connection(i), `ca_${i}`))));
+    await fail(catalog.tools('ten_b', connection(999), 'cb_1'));
+    expect(catalog.retryingCount()).toBe(101);
+    asked.length = 0;
     await vi.advanceTimersByTimeAsync(1000);
-    expect(asked).toHaveLength(1005 + 1000);
+    expect(asked).toHaveLength(101);
+    expect(asked.filter((a) => a.connection === 'conn_999')).toHaveLength(1);
+  });
+
+  it('schedules nothing once closed', async () => {
+    const { catalog, asked } = catalogWith();
+    catalog.onModuleDestroy();
+    await fail(catalog.tools('ten_a', connection(1), 'ca_1'));
+    expect(catalog.retryingCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(asked).toHaveLength(1);
   });
 });

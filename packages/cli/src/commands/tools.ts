@@ -42,8 +42,9 @@ export function registerTools(program: Command, ctx: RunContext): void {
         ['name', 'connection', 'connector', 'description'],
         reply.tools.map((t) => [t.name, t.connection_name, t.connector, short(t.description)]),
       );
-      // A connection whose discovery failed just now: its tools are missing from this list.
-      for (const u of reply.unavailable) {
+      // A connection whose discovery failed just now: its tools are missing from this list
+      // (a server older than `unavailable` sends none).
+      for (const u of reply.unavailable ?? []) {
         s.io.stderr.write(`warning: the tools of connection "${u.connection_name}" are missing: discovery failed (${u.code}: ${short(u.message, 200)})\n`);
       }
     });
