@@ -107,10 +107,13 @@ describe('edge caches across two replicas', () => {
     });
     expect(replaced.status).toBe(200);
     const calls = upstream.calls.length;
+    // The list first: a replica that has not heard the change yet still holds its allow, and
+    // a call then would reach the upstream. The same change mark drops both.
     await onBothWithinASecond('whoami refused on both replicas', async (i) => {
-      const refused = await callError(agents[i]!, 'whoami');
       const listed = (await agents[i]!.listTools()).tools.map((t) => t.name);
-      return refused !== 'ok' && refused.code === 'TOOL_NOT_FOUND' && !listed.includes('whoami');
+      if (listed.includes('whoami')) return false;
+      const refused = await callError(agents[i]!, 'whoami');
+      return refused !== 'ok' && refused.code === 'TOOL_NOT_FOUND';
     });
     expect(upstream.calls.filter((c, i) => i >= calls && c.tool === 'whoami')).toEqual([]);
   });
@@ -126,11 +129,23 @@ describe('edge caches across two replicas', () => {
     });
   });
 
-  it('a revoked token reaches both replicas within a second', async () => {
+  it('a revoked token reaches both replicas within a second, and the replica that revoked it at once', async () => {
     const { agents, token, token_id } = await agentsFor('alice');
     for (const agent of agents) await agent.callTool({ name: 'echo', arguments: { text: 'x' } });
     expect((await tenant.delete(`/api/v1/mcp/tokens/${token_id}`)).status).toBe(200);
+    // The API went through the first replica: it refuses the token before the watch tells it.
+    expect(await connectStatus(`${stack.baseUrl}/mcp/${configId}`, token)).toBe(401);
     await onBothWithinASecond('token refused on both replicas', async (i) => (await connectStatus(`${urls()[i]}/mcp/${configId}`, token)) === 401);
+  });
+
+  it('a deleted config is gone at once on the replica that deleted it, and on the other within a second', async () => {
+    const created = await tenant.post<{ config: { id: string } }>('/api/v1/mcp/configs', { name: 'short-lived', connection_tool_mappings: [{ connection_name: 'up', tools: ['echo'] }] });
+    const id = created.body.config.id;
+    const { token } = (await tenant.post<{ token: string }>(`/api/v1/mcp/configs/${id}/tokens`, { identifier: 'alice' })).body;
+    for (const u of urls()) expect(await connectStatus(`${u}/mcp/${id}`, token)).toBe('connected');
+    expect((await tenant.delete(`/api/v1/mcp/configs/${id}`)).status).toBe(200);
+    expect(await connectStatus(`${stack.baseUrl}/mcp/${id}`, token)).toBe(404);
+    await onBothWithinASecond('config gone on both replicas', async (i) => (await connectStatus(`${urls()[i]}/mcp/${id}`, token)) === 404);
   });
 
   it('tells the sessions connected to each replica that their tool list changed', async () => {

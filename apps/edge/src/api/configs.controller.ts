@@ -3,6 +3,7 @@ import { api, ConfigId, policy, TokenId } from '@vmcp/contracts';
 import { Bus } from '@vmcp/messaging';
 import type { Request } from 'express';
 import { ApiPrincipalResolver } from '../auth/api-principal.js';
+import { RevocationsService } from '../auth/revocations.service.js';
 import { parseBody, parseParam, parseQuery } from '../http/body.js';
 import { TenantApiService } from './tenant-api.service.js';
 
@@ -12,6 +13,7 @@ export class ConfigsController {
     private readonly auth: ApiPrincipalResolver,
     private readonly bus: Bus,
     private readonly ops: TenantApiService,
+    private readonly revocations: RevocationsService,
   ) {}
 
   @Post('configs')
@@ -43,7 +45,9 @@ export class ConfigsController {
   @HttpCode(200)
   async remove(@Req() req: Request, @Param('config_id') id: string) {
     const tenant_id = await this.auth.tenant(req);
-    return this.bus.request(policy.deleteConfig, { tenant_id, config_id: parseParam(ConfigId, id, 'config_id') });
+    const reply = await this.bus.request(policy.deleteConfig, { tenant_id, config_id: parseParam(ConfigId, id, 'config_id') });
+    this.revocations.revokedHere(reply.config_id);
+    return reply;
   }
 
   @Post('configs/:config_id/tokens')

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { audit, policy, type busApi, type RpcRequestParsed } from '@vmcp/contracts';
 import { Bus } from '@vmcp/messaging';
+import { RevocationsService } from '../auth/revocations.service.js';
 import { ToolCallService } from '../mcp/tool-call.service.js';
 import { AuthorizationLinksService } from '../oauth/authorization-links.service.js';
 import { executeReply, toApiTool } from './tool-views.js';
@@ -19,14 +20,17 @@ export class TenantApiService {
     private readonly bus: Bus,
     private readonly links: AuthorizationLinksService,
     private readonly calls: ToolCallService,
+    private readonly revocations: RevocationsService,
   ) {}
 
   mintToken(tenant_id: string, input: Input<typeof busApi.mintToken>) {
     return this.bus.request(policy.mintToken, { tenant_id, ...input });
   }
 
-  revokeToken(tenant_id: string, { token_id }: Input<typeof busApi.revokeToken>) {
-    return this.bus.request(policy.revokeToken, { tenant_id, token_id });
+  async revokeToken(tenant_id: string, { token_id }: Input<typeof busApi.revokeToken>) {
+    const reply = await this.bus.request(policy.revokeToken, { tenant_id, token_id });
+    this.revocations.revokedHere(token_id);
+    return reply;
   }
 
   async scopedTools(tenant_id: string, { config_id, identifier }: Input<typeof busApi.scopedTools>) {

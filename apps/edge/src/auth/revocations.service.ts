@@ -46,8 +46,7 @@ export class RevocationsService implements OnApplicationShutdown {
             const tenantId = entry.key.slice(TENANT_CHANGE_PREFIX.length);
             for (const l of this.listeners) l.tenantChanged(tenantId);
           } else if (entry.operation === 'PUT') {
-            this.revoked.add(entry.key);
-            for (const l of this.listeners) l.revoked?.(entry.key);
+            this.revoke(entry.key);
           } else this.revoked.delete(entry.key);
         },
         loaded: () => this.markReady(),
@@ -66,6 +65,21 @@ export class RevocationsService implements OnApplicationShutdown {
     if (this.ready) return;
     this.ready = true;
     for (const w of this.readyWaiters.splice(0)) w();
+  }
+
+  /**
+   * A token or config id whose revocation this replica relayed and policy confirmed: refused
+   * here at once, so the caller that revoked it reads its own write. The watch brings it to
+   * every replica (this one again: a no-op) within milliseconds.
+   */
+  revokedHere(id: string): void {
+    this.revoke(id);
+  }
+
+  private revoke(id: string): void {
+    if (this.revoked.has(id)) return;
+    this.revoked.add(id);
+    for (const l of this.listeners) l.revoked?.(id);
   }
 
   onChange(listener: ChangeListener): void {
