@@ -119,9 +119,7 @@ describe('framework examples on vmcp', () => {
   beforeAll(async () => {
     nats = await startNatsServer();
     upstream = await startUpstreamMcpServer();
-    // The shipped bus timeout (the harness's 3 s is for tests of timeouts), so a first tool
-    // discovery on a loaded CI machine is judged as a user's deployment would judge it.
-    stack = await startStack({ natsUrl: nats.url, database: 'sqlite', env: { VMCP_BUS_TIMEOUT_MS: '5000' } });
+    stack = await startStack({ natsUrl: nats.url, database: 'sqlite' });
     const admin = api(stack.baseUrl, stack.adminKey);
     const t = await admin.post('/api/v1/tenants', { name: 'examples' });
     expect(t.status).toBe(201);

@@ -38,6 +38,8 @@ describe('least privilege on the bus', () => {
   let stack: Stack;
   const creds = natsUsers();
   const buses: Bus[] = [];
+  /** For a request the service answers: the 1.5 s the test buses wait is for the ones that never arrive. */
+  const ANSWERED = { timeoutMs: 10_000 };
   const as = async (service: string) => {
     const u = creds.users[service]!;
     const bus = await Bus.connect({ url: nats.url, name: `test-as-${service}`, user: u.user, password: u.password, inboxPrefix: u.inboxPrefix, timeoutMs: 1500 });
@@ -98,14 +100,14 @@ describe('least privilege on the bus', () => {
   it('refuses the edge a plaintext credential, and the executor a session token', async () => {
     const request = { tenant_id: newId('ten'), account_id: newId('ca'), grant: 'a-grant-policy-never-signed' };
     // The executor reaches the vault (which refuses: policy granted nothing for that account)…
-    await expect((await as('executor')).request(vault.resolveCredential, request)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect((await as('executor')).request(vault.resolveCredential, request, ANSWERED)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     // …the edge never does.
     const edge = await as('edge');
     const refused = await edge.request(vault.resolveCredential, request).catch((e: { code?: string }) => e);
     expect(refused).toMatchObject({ code: expect.stringMatching(/UNAVAILABLE|DEADLINE_EXCEEDED/) });
 
     const mint = { tenant_id: newId('ten'), config_id: newId('cfg'), identifier: 'x' };
-    await expect(edge.request(policy.mintToken, mint)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(edge.request(policy.mintToken, mint, ANSWERED)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const executor = await as('executor');
     await expect(executor.request(policy.mintToken, mint)).rejects.toMatchObject({ code: expect.stringMatching(/UNAVAILABLE|DEADLINE_EXCEEDED/) });
   });

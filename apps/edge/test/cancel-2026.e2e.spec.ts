@@ -115,7 +115,8 @@ describe('cancellation and progress for 2026-07-28 clients', () => {
     controller.abort('changed my mind');
     await expect(call).rejects.toThrow();
     await waitFor(() => upstream.cancelled.length > cancelledBefore, { what: 'the upstream to see the cancellation' });
-    expect(Date.now() - abortedAt).toBeLessThan(3000);
+    // Promptly: long before the 30 s call would have ended (room left for a loaded CI machine).
+    expect(Date.now() - abortedAt).toBeLessThan(10_000);
     // The client closed the request's stream and posted nothing else (no notifications/cancelled).
     expect(posts.slice(sent).map((p) => p.message.method)).toEqual(['tools/call']);
 

@@ -29,6 +29,8 @@ import { textOf } from './mcp-client.js';
 
 const ALICE_SECRET = 'alice-ask-secret-5c1f0e93';
 const BOB_SECRET = 'bob-ask-secret-2a7d66b4';
+/** vitest's own poll gives up after 1 s: a question's round trip through five services on a loaded CI machine can take longer. */
+const POLL = { timeout: 10_000, interval: 25 };
 // Characters URL encoding changes, so an upstream quoting it URL-encoded hides it from a plain search.
 const CAROL_SECRET = 'carol+ask/secret=7e0b';
 
@@ -303,7 +305,7 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
     const a = await connect(await mint('alice'), { sampling: {} }, hold('a'));
     const b = await connect(await mint('alice'), { sampling: {} }, hold('b'));
     const both = Promise.all([ask(a, { kind: 'sampling', prompt: 'for a' }), ask(b, { kind: 'sampling', prompt: 'for b' })]);
-    await expect.poll(() => held.length).toBe(2);
+    await expect.poll(() => held.length, POLL).toBe(2);
     for (const release of held) release();
     const [fromA, fromB] = await both;
     expect(fromA.outcome.answer).toMatchObject({ model: 'a', content: { text: 'a heard for a' } });
@@ -387,11 +389,11 @@ describe('sampling and elicitation relayed to 2025-era agents', () => {
     });
     const stop = new AbortController();
     const first = agent.client.callTool({ name: 'ask', arguments: { kind: 'sampling', prompt: 'cancelled while asking' } }, undefined, { signal: stop.signal });
-    await expect.poll(() => agent.asked.length).toBe(1);
+    await expect.poll(() => agent.asked.length, POLL).toBe(1);
     stop.abort();
     await expect(first).rejects.toThrow();
     // The upstream stopped waiting for the agent: its question failed, unanswered.
-    await expect.poll(() => upstream.asks.find((a) => a.prompt === 'cancelled while asking')).toMatchObject({ answered: 0, error: expect.anything() });
+    await expect.poll(() => upstream.asks.find((a) => a.prompt === 'cancelled while asking'), POLL).toMatchObject({ answered: 0, error: expect.anything() });
     // The agent's late answer reaches nobody, harmlessly.
     release();
     const { outcome } = await ask(agent, { kind: 'sampling', prompt: 'two' });

@@ -144,7 +144,8 @@ describe('streaming through the gateway', () => {
     controller.abort('changed my mind');
     await expect(call).rejects.toThrow();
     await waitFor(() => upstream.cancelled.length > cancelledBefore, { what: 'the upstream to see notifications/cancelled' });
-    expect(Date.now() - abortedAt).toBeLessThan(3000);
+    // Promptly: long before the 30 s call would have ended (room left for a loaded CI machine).
+    expect(Date.now() - abortedAt).toBeLessThan(10_000);
 
     const entry = await newEntry('up_slow', before);
     expect(entry).toMatchObject({ status: 'ERROR', error_code: 'CANCELLED' });
@@ -166,7 +167,8 @@ describe('streaming through the gateway', () => {
     const abortedAt = Date.now();
     controller.abort();
     await waitFor(() => upstream.cancelled.length > cancelledBefore, { what: 'the upstream to see the cancellation' });
-    expect(Date.now() - abortedAt).toBeLessThan(3000);
+    // Promptly: long before the 30 s call would have ended (room left for a loaded CI machine).
+    expect(Date.now() - abortedAt).toBeLessThan(10_000);
     expect(await newEntry('up_slow', before)).toMatchObject({ status: 'ERROR', error_code: 'CANCELLED' });
     expect(textOf(await client.callTool({ name: 'up_echo', arguments: { text: 'still here' } }))).toBe('still here');
   });

@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // must leave its queue group (another replica takes the new calls) and still answer every
 // call it holds, however long the call takes within its deadline, before it exits.
 
-/** Longer than the fixed 2 s the NATS transport used to give calls in flight. */
-const SLOW_MS = 6000;
+/** Longer than anything before its release (`releaseSlow`), shorter than the tool deadline. */
+const SLOW_MS = 40_000;
+/** The slow call is released no sooner than this after SIGTERM: past the fixed 2 s the NATS transport used to give calls in flight. */
+const HELD_AFTER_SIGTERM_MS = 3000;
 
 interface Entry {
   execution_id: string;
@@ -33,8 +35,9 @@ describe('executor shutdown', () => {
   beforeAll(async () => {
     nats = await startNatsServer();
     upstream = await startUpstreamMcpServer();
-    // A short tool timeout, so a call whose reply is lost fails this test in time (DEADLINE_EXCEEDED).
-    stack = await startStack({ natsUrl: nats.url, database: 'sqlite', env: { VMCP_TOOL_TIMEOUT_MS: '15000' } });
+    // A tool timeout past the slow call's own wait, and short enough that a call whose reply is
+    // lost fails the test (DEADLINE_EXCEEDED) within its hooks' time.
+    stack = await startStack({ natsUrl: nats.url, database: 'sqlite', env: { VMCP_TOOL_TIMEOUT_MS: '45000' } });
     const admin = api(stack.baseUrl, stack.adminKey);
     tenant = api(stack.baseUrl, ((await admin.post('/api/v1/tenants', { name: 'acme' })).body as { api_key: string }).api_key);
     expect((await tenant.post('/api/v1/connections', { name: 'upstream', connector: 'mcp', auth_type: 'bearer_token', settings: { url: upstream.url } })).status).toBe(201);
@@ -63,19 +66,26 @@ describe('executor shutdown', () => {
 
   it('answers a call still running at SIGTERM, audited SUCCESS, while a second replica takes the new calls', async () => {
     let settled = false;
-    const slow = agent.callTool({ name: 'slow', arguments: { ms: SLOW_MS } }, undefined, { timeout: 30_000 }).finally(() => (settled = true));
+    const slow = agent.callTool({ name: 'slow', arguments: { ms: SLOW_MS } }, undefined, { timeout: 60_000 }).finally(() => (settled = true));
     await waitFor(() => upstream.calls.some((c) => c.tool === 'slow'), { what: 'the slow call upstream' });
     // The running executor holds the call; a second one joins the queue group.
     const replica = await stack.startReplica('executor');
     expect(settled, 'the slow call must still be running when the executor is told to stop').toBe(false);
 
     const stopping = stack.stop('executor');
+    const sigtermAt = Date.now();
     // Calls made while the first executor drains are answered (by it, until it has left the
     // group, then by the replica), none is refused or lost.
     for (let i = 0; i < 5; i++) {
       expect(textOf(await agent.callTool({ name: 'echo', arguments: { text: `during ${i}` } }))).toBe(`during ${i}`);
     }
 
+    // The slow call ends only now, whatever the time the replica took to start on a loaded
+    // machine, and not before it has outlived SIGTERM by HELD_AFTER_SIGTERM_MS (a lower bound,
+    // so this wait cannot race).
+    await new Promise((r) => setTimeout(r, Math.max(0, sigtermAt + HELD_AFTER_SIGTERM_MS - Date.now())));
+    expect(settled, 'the slow call must still be running until released').toBe(false);
+    expect(upstream.releaseSlow()).toBe(1);
     const result = await slow;
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toBe(`waited ${SLOW_MS}`);

@@ -68,7 +68,7 @@ describe('executor over the bus', () => {
   };
   const call = (target: ConnectionTarget, account_id: string, tool_name: string, args: Record<string, unknown> = {}, timeout_ms = 5000) =>
     asEdge
-      .request(executor.callTool, { tenant_id: tenant, execution_id: newId('exe'), connection: target, account_id, grant: grantFor(account_id), tool_name, arguments: args, timeout_ms }, { timeoutMs: timeout_ms + 1000 })
+      .request(executor.callTool, { tenant_id: tenant, execution_id: newId('exe'), connection: target, account_id, grant: grantFor(account_id), tool_name, arguments: args, timeout_ms }, { timeoutMs: timeout_ms + 10_000 })
       .then((r) => r.result);
   const text = (r: CallToolResult) => r.content.map((c) => String(c.text ?? '')).join('\n');
 
@@ -191,7 +191,8 @@ describe('executor over the bus', () => {
     const started = Date.now();
     const err = await call(connection(), account('slow-token'), 'slow', { ms: 10_000 }, 300).catch((e: Error) => e);
     expect(err).toMatchObject({ code: 'DEADLINE_EXCEEDED', message: 'upstream of connection "crm" did not answer in time' });
-    expect(Date.now() - started).toBeLessThan(1200);
+    // Stopped at its deadline, long before the upstream's 10 s (the bound leaves a loaded CI machine room).
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('reports an unreachable upstream promptly as UNAVAILABLE, without its address', async () => {
@@ -199,14 +200,16 @@ describe('executor over the bus', () => {
     const started = Date.now();
     const err = await call(connection({ settings: { url: `http://127.0.0.1:${port}/mcp` } }), account('down-token'), 'echo', { text: 'x' }).catch((e: Error) => e);
     expect(err).toMatchObject({ code: 'UNAVAILABLE', message: 'upstream of connection "crm" is unavailable' });
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Refused connection: no wait for the call's 5 s deadline.
+    expect(Date.now() - started).toBeLessThan(4000);
   });
 
   it('passes the vault\'s error codes on, and fails promptly when the vault is silent', async () => {
     await expect(call(connection(), newId('ca'), 'echo', { text: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'no credential for this connected account' });
     const started = Date.now();
     await expect(call(connection(), silentAccount, 'echo', { text: 'x' })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', message: expect.stringContaining('vault') });
-    expect(Date.now() - started).toBeLessThan(BUS_TIMEOUT_MS + 1000);
+    // At the executor's bus timeout (1 s), not the call's 5 s deadline.
+    expect(Date.now() - started).toBeLessThan(4000);
   });
 
   it('takes nothing beyond the contract: a request carrying a session token is refused', async () => {

@@ -116,7 +116,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     VMCP_ADMIN_KEY: adminKey,
     VMCP_MASTER_KEY: randomBytes(32).toString('base64'),
     ...streamNames(options),
-    VMCP_BUS_TIMEOUT_MS: '3000',
+    // The shipped default: a first tool discovery (upstream session, vault, listing) on a
+    // loaded CI machine is judged as a deployment would judge it. Tests of timeouts set less.
+    VMCP_BUS_TIMEOUT_MS: '5000',
     LOG_LEVEL: 'info',
     ...options.env,
   };

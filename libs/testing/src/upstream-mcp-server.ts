@@ -32,6 +32,8 @@ export interface UpstreamMcpServer {
   readonly asks: Array<{ prompt: string; answered: number; error?: { code: unknown; message?: string } }>;
   /** How many `initialize` requests arrived (one per upstream session). */
   initializeCount(): number;
+  /** Ends every `slow` call waiting now, as if its time had passed (a test's gate instead of a race with the clock); how many. */
+  releaseSlow(): number;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
   const requests: UpstreamRequest[] = [];
   const calls: UpstreamCall[] = [];
   const cancelled: string[] = [];
+  const waitingSlow = new Set<() => void>();
   const asks: UpstreamMcpServer['asks'] = [];
   let initializes = 0;
   const transports = new Map<string, StreamableHTTPServerTransport>();
@@ -121,12 +124,17 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
     server.registerTool('slow', { description: 'Wait ms then answer', inputSchema: { ms: z.number().int().min(0).max(60_000) } }, async ({ ms }, extra) => {
       seen('slow', { ms }, extra);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
+        const done = () => {
+          clearTimeout(timer);
+          waitingSlow.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        waitingSlow.add(done);
         // A cancelled call stops waiting (its answer is not sent) and is recorded.
         extra.signal.addEventListener('abort', () => {
-          clearTimeout(timer);
           cancelled.push('slow');
-          resolve();
+          done();
         });
       });
       return { content: [{ type: 'text', text: `waited ${ms}` }] };
@@ -278,6 +286,11 @@ export async function startUpstreamMcpServer(options: UpstreamOptions = {}): Pro
     cancelled,
     asks,
     initializeCount: () => initializes,
+    releaseSlow: () => {
+      const waiting = [...waitingSlow];
+      for (const done of waiting) done();
+      return waiting.length;
+    },
     async close() {
       await Promise.allSettled([...transports.values()].map((t) => t.close()));
       http.closeAllConnections();

@@ -150,12 +150,13 @@ describe('toolCallLogs.export', () => {
   });
 
   it('runs past timeoutMs while lines keep coming, and times out when they stop', async () => {
-    // Gaps well under the timeout, a whole export well over it.
+    // Gaps well under the timeout (room for a loaded CI machine), a whole export well over it.
     const gapMs = 100;
-    const timeoutMs = 600;
+    const timeoutMs = 1500;
+    const lines = 20;
     edge = await startFakeEdge(async (req, res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-      for (let n = 1; n <= 9; n++) {
+      for (let n = 1; n <= lines; n++) {
         res.write(`${JSON.stringify(entry(n))}\n`);
         await new Promise((resolve) => setTimeout(resolve, gapMs));
       }
@@ -164,14 +165,14 @@ describe('toolCallLogs.export', () => {
     });
     const vmcp = new Vmcp({ baseUrl: edge.url, apiKey: API_KEY, timeoutMs });
     const started = Date.now();
-    expect(await collect(vmcp.toolCallLogs.export())).toHaveLength(9);
+    expect(await collect(vmcp.toolCallLogs.export())).toHaveLength(lines);
     expect(Date.now() - started).toBeGreaterThan(timeoutMs);
 
     const seen: string[] = [];
     const err = await (async () => {
       for await (const log of vmcp.toolCallLogs.export({ identifier: 'stall' })) seen.push(log.execution_id);
     })().catch((e: unknown) => e);
-    expect(seen).toHaveLength(9);
+    expect(seen).toHaveLength(lines);
     expect(err).toBeInstanceOf(VmcpTimeoutError);
   });
 
@@ -184,11 +185,12 @@ describe('toolCallLogs.export', () => {
       await taken;
       res.end();
     });
-    const vmcp = new Vmcp({ baseUrl: edge.url, apiKey: API_KEY, timeoutMs: 100 });
+    // The sink takes three times the timeout; the server's end then has a whole timeout to arrive.
+    const vmcp = new Vmcp({ baseUrl: edge.url, apiKey: API_KEY, timeoutMs: 500 });
     const seen: string[] = [];
     for await (const log of vmcp.toolCallLogs.export()) {
       seen.push(log.execution_id);
-      if (seen.length === 1) await new Promise((resolve) => setTimeout(resolve, 300)); // a slow sink
+      if (seen.length === 1) await new Promise((resolve) => setTimeout(resolve, 1500)); // a slow sink
       else secondLineTaken();
     }
     expect(seen).toEqual(['exe_1', 'exe_2']);

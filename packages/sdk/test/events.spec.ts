@@ -2,7 +2,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 // The SDK is published alone and depends on no internal lib; its tests may start a real nats-server.
 import { startNatsServer, type NatsServerHandle } from '@vmcp/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { VmcpApiError, VmcpConnectionError, VmcpNats, VmcpTimeoutError, type EventDelivery, type PulledEvent, type VmcpError } from '../src/index.js';
 import { errorReply, NO_REPLY, startBusStub, type BusStub, type StubRequest } from './bus-stub.js';
 
@@ -24,6 +24,7 @@ afterAll(async () => {
   await server?.stop();
 });
 afterEach(() => {
+  vi.useRealTimers();
   for (const s of stubs) s.stop();
   stubs = [];
 });
@@ -161,13 +162,16 @@ describe('events.subscribe', () => {
   });
 
   it('sends the acks of a long batch before the gateway would redeliver them', async () => {
-    // The gateway redelivers after 2 ms here: acks go out once half of that passed.
+    // The gateway redelivers after 2 ms here: acks go out once half of that passed. The clock
+    // is the test's (Date only; timers and I/O are real), so time passes only in seq 2's
+    // handling, never by accident between two deliveries on a loaded machine.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const feed = startFeed({ ...batch(pulled(1), pulled(2), pulled(3)), redeliver_after_ms: 2 });
     for await (const delivery of client().events.subscribe({ consumer: 'billing' })) {
       if (delivery.seq === 2) {
-        // Slow handling: at least a millisecond passes (waiting on the server, not on a timer).
-        const start = Date.now();
-        while (Date.now() - start < 2) await nc.flush();
+        // Slow handling: two milliseconds pass.
+        vi.setSystemTime(Date.now() + 2);
+        await nc.flush();
       }
       if (delivery.seq === 3) {
         expect(feed.acks).toEqual([['a1.1', 'a2.1']]);
