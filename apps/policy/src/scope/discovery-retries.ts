@@ -1,4 +1,4 @@
-import type { ConnectionTarget } from '@vmcp/contracts';
+import { isVmcpError, type ConnectionTarget } from '@vmcp/contracts';
 
 /** The first background retry of a failed discovery comes after 1 s, then 2, 4, … at most a minute apart (±20 %). */
 const RETRY_FIRST_MS = 1_000;
@@ -9,7 +9,11 @@ const RETRY_GIVE_UP_MS = 30 * 60_000;
 /** Pairs retried at once: per tenant (one tenant's dead upstream with many users cannot crowd out the others), and in all. */
 const MAX_PAIRS_PER_TENANT = 100;
 const MAX_PAIRS = 5_000;
-/** Within this long of a failure, a lookup fails at once with the same error instead of waiting on the upstream again. */
+/**
+ * Within this long of a discovery that timed out, a lookup fails at once with the same error
+ * instead of waiting on a hanging upstream again (a failure that came fast is simply tried
+ * again: it costs nothing, and the next call works as soon as the cause is gone).
+ */
 const FAIL_FAST_MS = 5_000;
 /** Recoveries of one tenant this close together make one change mark. */
 const MARK_COALESCE_MS = 250;
@@ -41,7 +45,7 @@ export interface DiscoveryRetriesOptions {
 
 /**
  * The failed (connection, account) discoveries of one policy replica and their background
- * retries: backoff with jitter, bounded per tenant and in all, a short fail-fast window, and
+ * retries: backoff with jitter, bounded per tenant and in all, a short fail-fast window after a timeout, and
  * one change mark per tenant for recoveries that come together (the other failed accounts
  * of a connection that works again are retried at once).
  */
@@ -60,10 +64,10 @@ export class DiscoveryRetries {
     return this.failures.size;
   }
 
-  /** The error of a failure recent enough that the upstream is not asked again yet. */
-  recentError(key: string): { error: unknown } | undefined {
+  /** The error of a recent timeout, while the upstream is not asked again yet. */
+  recentTimeout(key: string): { error: unknown } | undefined {
     const f = this.failures.get(key);
-    return f && Date.now() - f.failedAt < FAIL_FAST_MS ? { error: f.error } : undefined;
+    return f && isVmcpError(f.error) && f.error.code === 'DEADLINE_EXCEEDED' && Date.now() - f.failedAt < FAIL_FAST_MS ? { error: f.error } : undefined;
   }
 
   failed(key: string, target: DiscoveryTarget, error: unknown): void {

@@ -15,7 +15,7 @@ function connection(n: number, url = 'http://127.0.0.1:9/mcp'): ConnectionTarget
   return { id: `conn_${n}`, name: `up${n}`, connector: 'mcp', auth_type: 'bearer_token', settings: { url } } as ConnectionTarget;
 }
 
-function catalogWith() {
+function catalogWith(code: 'DEADLINE_EXCEEDED' | 'UNAVAILABLE' = 'DEADLINE_EXCEEDED') {
   const down = new Set<string>(['*']);
   const asked: Array<{ connection: string; account: string | null; url: unknown }> = [];
   const pending: Array<() => void> = [];
@@ -26,7 +26,7 @@ function catalogWith() {
       expect(rpc).toBe(executor.listConnectionTools);
       asked.push({ connection: req.connection.id, account: req.account_id, url: req.connection.settings['url'] });
       if (hold) await new Promise<void>((resolve) => pending.push(resolve));
-      if (down.has('*') || down.has(req.connection.id)) throw new VmcpError('DEADLINE_EXCEEDED', 'no answer');
+      if (down.has('*') || down.has(req.connection.id)) throw new VmcpError(code, 'no answer');
       return { tools: TOOLS };
     }),
     subscribe: (event: { subject: string }, handler: (e: Record<string, unknown>) => void) => {
@@ -68,7 +68,7 @@ describe('ToolCatalogService: failed discoveries', () => {
     vi.restoreAllMocks();
   });
 
-  it('fails at once with the same error for 5 s after a failure, without asking the upstream', async () => {
+  it('fails at once with the same error for 5 s after a timeout, without asking the upstream', async () => {
     const { catalog, asked } = catalogWith();
     expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('DEADLINE_EXCEEDED');
     await vi.advanceTimersByTimeAsync(500);
@@ -83,6 +83,16 @@ describe('ToolCatalogService: failed discoveries', () => {
     await vi.advanceTimersByTimeAsync(2001);
     expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('DEADLINE_EXCEEDED');
     expect(asked).toHaveLength(4); // past the window: the lookup asked
+  });
+
+  it('asks again at once after a failure that came fast (the next call works as soon as the cause is gone)', async () => {
+    const { catalog, asked, setDown } = catalogWith('UNAVAILABLE');
+    expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('UNAVAILABLE');
+    expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('UNAVAILABLE');
+    expect(asked).toHaveLength(2);
+    setDown();
+    expect(await catalog.tools('ten_a', connection(1), 'ca_1')).toEqual(TOOLS);
+    expect(catalog.retryingCount()).toBe(0);
   });
 
   it('retries after 1 s, 2 s, 4 s …, and marks the tenant changed once when it works', async () => {

@@ -22,8 +22,8 @@ interface Entry {
  * here for 30 s; account, connection and upstream tool-list changes drop entries at once.
  *
  * A failed discovery is not cached (the tools/list that met it named the connection
- * unavailable): for a few seconds a lookup fails at once with the same error, and the pair
- * is retried in the background (DiscoveryRetries). When a retry works, the tenant is marked
+ * unavailable): for a few seconds after a timeout a lookup fails at once with the same
+ * error, and the pair is retried in the background (DiscoveryRetries). When a retry works, the tenant is marked
  * changed, so every edge drops its lists and tells the tenant's connected agents
  * (notifications/tools/list_changed) that the missing tools are back.
  */
@@ -86,7 +86,7 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
       if (probe) void hit.tools.then(() => this.retries.succeeded(key), () => undefined);
       return hit.tools;
     }
-    const recent = probe ? undefined : this.retries.recentError(key);
+    const recent = probe ? undefined : this.retries.recentTimeout(key);
     if (recent) return Promise.reject(recent.error);
     const { tenantId, connection, accountId } = target;
     const tools = this.discover(tenantId, connection, accountId);
