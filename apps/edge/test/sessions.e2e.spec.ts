@@ -122,12 +122,20 @@ describe('MCP sessions across edge replicas', () => {
     const sessionId = transport.sessionId!;
     target = replica.url;
     await transport.terminateSession();
-    for (const base of [stack.baseUrl, replica.url]) {
+    const ended = async (base: string) => {
       target = base;
       const res = await post(supportUrl, alice.token, { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' });
-      expect(res.status, base).toBe(404);
-      expect(await res.json()).toEqual({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: 7 });
-    }
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    const notFound = { status: 404, body: { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: 7 } };
+    // At once on the replica that ended it; the other drops its copy when the bus tells it,
+    // which on a loaded machine may come a moment after the DELETE's reply: within a second.
+    expect(await ended(replica.url)).toEqual(notFound);
+    const other = await waitFor(async () => {
+      const r = await ended(stack.baseUrl);
+      return r.status === 404 ? r : undefined;
+    }, { timeoutMs: 1000, intervalMs: 20, what: 'the other replica to refuse the ended session' });
+    expect(other).toEqual(notFound);
     // An SDK client resuming the ended session is refused the same way.
     const { client: resumed } = await agent(supportUrl, alice.token, sessionId);
     await expect(resumed.listTools()).rejects.toMatchObject({ code: 404 });
