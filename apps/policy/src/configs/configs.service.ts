@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { VMCP_CONFIG, type VmcpConfig } from '@vmcp/config';
-import { newId, VmcpError, type AuthType, type ConfigClientRequests, type McpConfig } from '@vmcp/contracts';
+import { newId, VmcpError, type AuthType, type ConfigClientRequests, type McpConfig, type policy, type RpcRequestParsed } from '@vmcp/contracts';
 import { findConnector } from '@vmcp/connectors';
 import { DataSource, nowIso } from '@vmcp/persistence';
 import { AccountsService } from '../accounts/accounts.service.js';
@@ -9,18 +9,10 @@ import { ConfigEntity, type ConnectionEntity, type StoredMapping } from '../enti
 import { RevocationsKv } from '../shared/revocations.kv.js';
 import { isUniqueViolation, paginate } from '../shared/pagination.js';
 
-export interface ConfigInputData {
-  name: string;
-  description?: string | null;
-  connection_tool_mappings: Array<{ connection_name: string; tools: string[]; prefix?: string } & MappingDeadlines>;
-  audit?: { capture_payloads: boolean };
-  client_requests?: { sampling?: boolean | undefined; elicitation?: boolean | undefined };
-}
+/** A config as create and replace take it: the contract's input, parsed (the tenant and config ids aside). */
+export type ConfigInputData = Omit<RpcRequestParsed<typeof policy.replaceConfig>, 'tenant_id' | 'config_id'>;
 
-interface MappingDeadlines {
-  timeout_ms?: number | undefined;
-  tool_timeouts_ms?: Record<string, number> | undefined;
-}
+type MappingDeadlines = Pick<ConfigInputData['connection_tool_mappings'][number], 'timeout_ms' | 'tool_timeouts_ms'>;
 
 /** What a config lets an upstream ask the agent, as shown and as policy decides with it. */
 export function clientRequestsOf(e: ConfigEntity): ConfigClientRequests {
