@@ -321,6 +321,37 @@ export class ExecutorMetrics {
   }
 }
 
+/** Policy: tool discoveries that failed, and the (connection, account) pairs it retries in the background. */
+export class PolicyMetrics {
+  private readonly failures: Counter;
+  private readonly recoveries: Counter;
+  private readonly retrying: ObservableGauge;
+  private readonly codes = new BoundedLabel(60);
+
+  constructor(meter: Meter) {
+    this.failures = meter.createCounter('vmcp_policy_tool_discovery_failures_total', {
+      description: "Tool discoveries that failed (the connection's tools left out of the user's list), by error code",
+    });
+    this.recoveries = meter.createCounter('vmcp_policy_tool_discovery_recoveries_total', { description: 'Failed tool discoveries that worked again (agents told to list again)' });
+    this.retrying = meter.createObservableGauge('vmcp_policy_tool_discovery_retrying', { description: '(connection, account) pairs whose failed discovery is retried in the background' });
+  }
+
+  discoveryFailed(error: unknown): void {
+    this.failures.add(1, { code: this.codes.value(errorCodeOf(error)) });
+  }
+
+  discoveryRecovered(): void {
+    this.recoveries.add(1);
+  }
+
+  /** Reports the pairs being retried at each scrape. Returns the unsubscribe. */
+  observeRetrying(read: () => number): () => void {
+    const callback = (r: ObservableResult) => r.observe(read());
+    this.retrying.addCallback(callback);
+    return () => this.retrying.removeCallback(callback);
+  }
+}
+
 /** Memory and event-loop delay of the process: the first things to look at when latency grows. */
 function observeProcess(meter: Meter): void {
   // Sampled every 50 ms: at Node's default of 10 ms, the sampling timer alone woke every idle
@@ -361,6 +392,7 @@ export class VmcpMetrics {
   readonly vault: VaultMetrics;
   readonly audit: AuditMetrics;
   readonly executor: ExecutorMetrics;
+  readonly policy: PolicyMetrics;
   private readonly reader = new ScrapeReader();
   private readonly provider: MeterProvider;
   // No prefix (names carry vmcp_), no timestamps, target_info kept, no otel_scope_* labels.
@@ -382,6 +414,7 @@ export class VmcpMetrics {
     this.vault = new VaultMetrics(meter);
     this.audit = new AuditMetrics(meter);
     this.executor = new ExecutorMetrics(meter);
+    this.policy = new PolicyMetrics(meter);
     if (options.service) observeProcess(meter);
   }
 

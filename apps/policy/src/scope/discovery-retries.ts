@@ -40,6 +40,8 @@ export interface DiscoveryRetriesOptions {
   readonly probe: (target: DiscoveryTarget) => void;
   /** The tenant's lists missed tools that are now back: every edge should list again. */
   readonly mark: (tenantId: string) => void;
+  /** A pair that had failed works again (counted). */
+  readonly recovered?: () => void;
   readonly random?: () => number;
 }
 
@@ -95,6 +97,7 @@ export class DiscoveryRetries {
     const failure = this.failures.get(key);
     if (!failure) return;
     this.forget(key);
+    this.options.recovered?.();
     const { tenantId, connection } = failure.target;
     if (!this.marks.has(tenantId)) {
       const timer = setTimeout(() => {

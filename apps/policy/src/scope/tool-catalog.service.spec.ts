@@ -1,5 +1,6 @@
 import { executor, policy, VmcpError, type ConnectionTarget, type ToolDefinition } from '@vmcp/contracts';
 import type { Bus } from '@vmcp/messaging';
+import { metrics } from '@vmcp/telemetry';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CredentialGrantsService } from '../grants/credential-grants.service.js';
 import type { RevocationsKv } from '../shared/revocations.kv.js';
@@ -14,6 +15,9 @@ const TOOLS: ToolDefinition[] = [{ name: 'echo', inputSchema: { type: 'object' }
 function connection(n: number, url = 'http://127.0.0.1:9/mcp'): ConnectionTarget {
   return { id: `conn_${n}`, name: `up${n}`, connector: 'mcp', auth_type: 'bearer_token', settings: { url } } as ConnectionTarget;
 }
+
+/** Every catalog a test made, closed after it (timers, and its callback on the process's metrics). */
+const created: ToolCatalogService[] = [];
 
 function catalogWith(code: 'DEADLINE_EXCEEDED' | 'UNAVAILABLE' = 'DEADLINE_EXCEEDED') {
   const down = new Set<string>(['*']);
@@ -39,6 +43,7 @@ function catalogWith(code: 'DEADLINE_EXCEEDED' | 'UNAVAILABLE' = 'DEADLINE_EXCEE
   const revocations = { touchTenant: async (t: string) => void marks.push(t) } as unknown as RevocationsKv;
   const catalog = new ToolCatalogService(bus, grants, revocations);
   catalog.onModuleInit();
+  created.push(catalog);
   return {
     catalog,
     asked,
@@ -64,6 +69,7 @@ describe('ToolCatalogService: failed discoveries', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
   });
   afterEach(() => {
+    for (const c of created.splice(0)) c.onModuleDestroy();
     vi.useRealTimers();
     vi.restoreAllMocks();
   });
@@ -96,6 +102,12 @@ describe('ToolCatalogService: failed discoveries', () => {
   });
 
   it('retries after 1 s, 2 s, 4 s …, and marks the tenant changed once when it works', async () => {
+    const scrape = async () => {
+      const text = await metrics().scrape();
+      const sample = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { failed: sample('vmcp_policy_tool_discovery_failures_total'), recovered: sample('vmcp_policy_tool_discovery_recoveries_total'), retrying: sample('vmcp_policy_tool_discovery_retrying') };
+    };
+    const before = await scrape();
     const { catalog, asked, marks, setDown } = catalogWith();
     await fail(catalog.tools('ten_a', connection(1), 'ca_1'));
     for (const [waitMs, total] of [[999, 1], [1, 2], [1999, 2], [1, 3], [4000, 4]] as const) {
@@ -103,6 +115,7 @@ describe('ToolCatalogService: failed discoveries', () => {
       expect(asked, `after ${waitMs} ms more`).toHaveLength(total);
     }
     expect(marks).toEqual([]);
+    expect(await scrape()).toMatchObject({ failed: before.failed + 4, recovered: before.recovered, retrying: 1 });
     setDown();
     await vi.advanceTimersByTimeAsync(8000);
     expect(asked).toHaveLength(5);
@@ -110,6 +123,8 @@ describe('ToolCatalogService: failed discoveries', () => {
     await vi.advanceTimersByTimeAsync(250);
     expect(marks).toEqual(['ten_a']);
     expect(catalog.retryingCount()).toBe(0);
+    expect(await scrape()).toMatchObject({ failed: before.failed + 4, recovered: before.recovered + 1, retrying: 0 });
+    catalog.onModuleDestroy();
     expect(await catalog.tools('ten_a', connection(1), 'ca_1')).toEqual(TOOLS);
     await vi.advanceTimersByTimeAsync(120_000);
     expect(asked).toHaveLength(5);

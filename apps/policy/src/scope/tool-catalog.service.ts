@@ -2,6 +2,7 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { executor, policy, type ConnectionTarget, type ToolDefinition } from '@vmcp/contracts';
 import { findConnector } from '@vmcp/connectors';
 import { Bus } from '@vmcp/messaging';
+import { metrics } from '@vmcp/telemetry';
 import { CredentialGrantsService } from '../grants/credential-grants.service.js';
 import { RevocationsKv } from '../shared/revocations.kv.js';
 import { DiscoveryRetries, keyOf, type DiscoveryTarget } from './discovery-retries.js';
@@ -32,6 +33,7 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
   private readonly cache = new Map<string, Entry>();
   private readonly retries: DiscoveryRetries;
   private subscriptions: Subscription[] = [];
+  private unobserve?: () => void;
 
   constructor(
     private readonly bus: Bus,
@@ -41,10 +43,12 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
     this.retries = new DiscoveryRetries({
       probe: (target) => void this.lookup(target, true).catch(() => undefined),
       mark: (tenantId) => void this.revocations.touchTenant(tenantId),
+      recovered: () => metrics().policy.discoveryRecovered(),
     });
   }
 
   onModuleInit(): void {
+    this.unobserve = metrics().policy.observeRetrying(() => this.retries.size);
     this.subscriptions = [
       this.bus.subscribe(policy.accountChanged, (e) => this.drop((_c, accountId) => accountId === e.account_id)),
       this.bus.subscribe(policy.connectionChanged, (e) => this.drop((connectionId) => connectionId === e.connection_id)),
@@ -57,6 +61,7 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     for (const s of this.subscriptions) s.unsubscribe();
+    this.unobserve?.();
     this.retries.close();
   }
 
@@ -100,6 +105,7 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
         // cached nor retried with what may be an old target.
         if (this.cache.get(key)?.tools !== tools) return;
         this.cache.delete(key);
+        metrics().policy.discoveryFailed(err);
         this.retries.failed(key, target, err);
       },
     );
