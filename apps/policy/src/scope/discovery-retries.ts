@@ -1,4 +1,4 @@
-import { isVmcpError, type ConnectionTarget } from '@vmcp/contracts';
+import type { ConnectionTarget } from '@vmcp/contracts';
 
 /** The first background retry of a failed discovery comes after 1 s, then 2, 4, … at most a minute apart (±20 %). */
 const RETRY_FIRST_MS = 1_000;
@@ -10,11 +10,14 @@ const RETRY_GIVE_UP_MS = 30 * 60_000;
 const MAX_PAIRS_PER_TENANT = 100;
 const MAX_PAIRS = 5_000;
 /**
- * Within this long of a discovery that timed out, a lookup fails at once with the same error
- * instead of waiting on a hanging upstream again (a failure that came fast is simply tried
- * again: it costs nothing, and the next call works as soon as the cause is gone).
+ * Within this long of a discovery that failed slowly (a timeout, a proxy's late 5xx), a
+ * lookup fails at once with the same error instead of waiting on the upstream again. A
+ * failure that came fast is tried again at once: it costs no waiting, and the next call
+ * works as soon as the cause (the vault restarting, a refused connection) is gone.
  */
 const FAIL_FAST_MS = 5_000;
+/** A failed discovery that took at least this long is a slow one. */
+const SLOW_FAILURE_MS = 1_000;
 /** Recoveries of one tenant this close together make one change mark. */
 const MARK_COALESCE_MS = 250;
 
@@ -30,6 +33,8 @@ interface Failure {
   /** When the failure that started these retries happened. */
   readonly since: number;
   readonly failedAt: number;
+  /** It took SLOW_FAILURE_MS or more: lookups fail fast for a while. */
+  readonly slow: boolean;
   readonly error: unknown;
   readonly delayMs: number;
   readonly timer: NodeJS.Timeout;
@@ -47,7 +52,7 @@ export interface DiscoveryRetriesOptions {
 
 /**
  * The failed (connection, account) discoveries of one policy replica and their background
- * retries: backoff with jitter, bounded per tenant and in all, a short fail-fast window after a timeout, and
+ * retries: backoff with jitter, bounded per tenant and in all, a short fail-fast window after a slow failure, and
  * one change mark per tenant for recoveries that come together (the other failed accounts
  * of a connection that works again are retried at once).
  */
@@ -66,13 +71,14 @@ export class DiscoveryRetries {
     return this.failures.size;
   }
 
-  /** The error of a recent timeout, while the upstream is not asked again yet. */
-  recentTimeout(key: string): { error: unknown } | undefined {
+  /** The error of a recent slow failure, while the upstream is not asked again yet. */
+  recentSlowFailure(key: string): { error: unknown } | undefined {
     const f = this.failures.get(key);
-    return f && isVmcpError(f.error) && f.error.code === 'DEADLINE_EXCEEDED' && Date.now() - f.failedAt < FAIL_FAST_MS ? { error: f.error } : undefined;
+    return f?.slow && Date.now() - f.failedAt < FAIL_FAST_MS ? { error: f.error } : undefined;
   }
 
-  failed(key: string, target: DiscoveryTarget, error: unknown): void {
+  /** `tookMs`: how long the failed discovery took. */
+  failed(key: string, target: DiscoveryTarget, error: unknown, tookMs: number): void {
     if (this.closed) return;
     const previous = this.failures.get(key);
     if (previous) {
@@ -89,7 +95,7 @@ export class DiscoveryRetries {
     const timer = setTimeout(() => this.options.probe(target), jittered);
     timer.unref();
     if (!previous) this.perTenant.set(target.tenantId, (this.perTenant.get(target.tenantId) ?? 0) + 1);
-    this.failures.set(key, { target, since: previous?.since ?? Date.now(), failedAt: Date.now(), error, delayMs, timer });
+    this.failures.set(key, { target, since: previous?.since ?? Date.now(), failedAt: Date.now(), slow: tookMs >= SLOW_FAILURE_MS, error, delayMs, timer });
   }
 
   /** A discovery worked: a pair that had failed is done, its tenant marked, and its connection's other failed accounts tried now. */

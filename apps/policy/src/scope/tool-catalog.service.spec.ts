@@ -19,7 +19,8 @@ function connection(n: number, url = 'http://127.0.0.1:9/mcp'): ConnectionTarget
 /** Every catalog a test made, closed after it (timers, and its callback on the process's metrics). */
 const created: ToolCatalogService[] = [];
 
-function catalogWith(code: 'DEADLINE_EXCEEDED' | 'UNAVAILABLE' = 'DEADLINE_EXCEEDED') {
+/** `failAfterMs`: how long a failing discovery takes (0: it fails at once). */
+function catalogWith(code: 'DEADLINE_EXCEEDED' | 'UNAVAILABLE' = 'DEADLINE_EXCEEDED', failAfterMs = 0) {
   const down = new Set<string>(['*']);
   const asked: Array<{ connection: string; account: string | null; url: unknown }> = [];
   const pending: Array<() => void> = [];
@@ -30,7 +31,10 @@ function catalogWith(code: 'DEADLINE_EXCEEDED' | 'UNAVAILABLE' = 'DEADLINE_EXCEE
       expect(rpc).toBe(executor.listConnectionTools);
       asked.push({ connection: req.connection.id, account: req.account_id, url: req.connection.settings['url'] });
       if (hold) await new Promise<void>((resolve) => pending.push(resolve));
-      if (down.has('*') || down.has(req.connection.id)) throw new VmcpError(code, 'no answer');
+      if (down.has('*') || down.has(req.connection.id)) {
+        if (failAfterMs > 0) await new Promise((resolve) => setTimeout(resolve, failAfterMs));
+        throw new VmcpError(code, 'no answer');
+      }
       return { tools: TOOLS };
     }),
     subscribe: (event: { subject: string }, handler: (e: Record<string, unknown>) => void) => {
@@ -74,28 +78,34 @@ describe('ToolCatalogService: failed discoveries', () => {
     vi.restoreAllMocks();
   });
 
-  it('fails at once with the same error for 5 s after a timeout, without asking the upstream', async () => {
-    const { catalog, asked } = catalogWith();
-    expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('DEADLINE_EXCEEDED');
-    await vi.advanceTimersByTimeAsync(500);
+  it('fails at once with the same error for 5 s after a slow failure, without asking the upstream', async () => {
+    const { catalog, asked } = catalogWith('DEADLINE_EXCEEDED', 1500);
+    const first = fail(catalog.tools('ten_a', connection(1), 'ca_1'));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(await first).toBe('DEADLINE_EXCEEDED');
+    // Its background retry is due 1 s after the failure; until then only the failure answers.
+    await vi.advanceTimersByTimeAsync(900);
     expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('DEADLINE_EXCEEDED');
     expect(asked).toHaveLength(1);
-    // The background retry (at 1 s) asks anyway; it failed, so the window starts again from it.
-    await vi.advanceTimersByTimeAsync(500);
+    // The retry asks (and fails slowly again), the lookups in its shadow still do not.
+    await vi.advanceTimersByTimeAsync(100);
     expect(asked).toHaveLength(2);
-    await vi.advanceTimersByTimeAsync(4999);
-    expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('DEADLINE_EXCEEDED');
-    expect(asked).toHaveLength(3); // the retry at 1 + 2 s, not the lookup
-    await vi.advanceTimersByTimeAsync(2001);
-    expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('DEADLINE_EXCEEDED');
-    expect(asked).toHaveLength(4); // past the window: the lookup asked
+    for (let i = 0; i < 3; i++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('DEADLINE_EXCEEDED');
+    }
+    expect(asked).toHaveLength(2);
   });
 
-  it('asks again at once after a failure that came fast (the next call works as soon as the cause is gone)', async () => {
-    const { catalog, asked, setDown } = catalogWith('UNAVAILABLE');
-    expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('UNAVAILABLE');
-    expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe('UNAVAILABLE');
-    expect(asked).toHaveLength(2);
+  it('asks again at once after a failure that came fast, a timeout code too (the next call works as soon as the cause is gone)', async () => {
+    for (const code of ['UNAVAILABLE', 'DEADLINE_EXCEEDED'] as const) {
+      const { catalog, asked } = catalogWith(code);
+      expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe(code);
+      expect(await fail(catalog.tools('ten_a', connection(1), 'ca_1'))).toBe(code);
+      expect(asked).toHaveLength(2);
+    }
+    const { catalog, setDown } = catalogWith('UNAVAILABLE');
+    await fail(catalog.tools('ten_a', connection(1), 'ca_1'));
     setDown();
     expect(await catalog.tools('ten_a', connection(1), 'ca_1')).toEqual(TOOLS);
     expect(catalog.retryingCount()).toBe(0);

@@ -23,8 +23,8 @@ interface Entry {
  * here for 30 s; account, connection and upstream tool-list changes drop entries at once.
  *
  * A failed discovery is not cached (the tools/list that met it named the connection
- * unavailable): for a few seconds after a timeout a lookup fails at once with the same
- * error, and the pair is retried in the background (DiscoveryRetries). When a retry works, the tenant is marked
+ * unavailable): for a few seconds after a slow failure a lookup fails at once with the
+ * same error, and the pair is retried in the background (DiscoveryRetries). When a retry works, the tenant is marked
  * changed, so every edge drops its lists and tells the tenant's connected agents
  * (notifications/tools/list_changed) that the missing tools are back.
  */
@@ -86,14 +86,17 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
   /** `probe`: a background retry, which asks the upstream even within the fail-fast window. */
   private lookup(target: DiscoveryTarget, probe: boolean): Promise<ToolDefinition[]> {
     const key = keyOf(target);
+    // Before the cache: what it holds for a pair that failed is a retry still running, which
+    // a lookup in the fail-fast window does not wait for.
+    const recent = probe ? undefined : this.retries.recentSlowFailure(key);
+    if (recent) return Promise.reject(recent.error);
     const hit = this.cache.get(key);
     if (hit && hit.expires > Date.now()) {
       if (probe) void hit.tools.then(() => this.retries.succeeded(key), () => undefined);
       return hit.tools;
     }
-    const recent = probe ? undefined : this.retries.recentTimeout(key);
-    if (recent) return Promise.reject(recent.error);
     const { tenantId, connection, accountId } = target;
+    const startedAt = Date.now();
     const tools = this.discover(tenantId, connection, accountId);
     this.cache.set(key, { tenantId, connectionId: connection.id, accountId, expires: Date.now() + TTL_MS, tools });
     tools.then(
@@ -106,7 +109,7 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
         if (this.cache.get(key)?.tools !== tools) return;
         this.cache.delete(key);
         metrics().policy.discoveryFailed(err);
-        this.retries.failed(key, target, err);
+        this.retries.failed(key, target, err, Date.now() - startedAt);
       },
     );
     return tools;
