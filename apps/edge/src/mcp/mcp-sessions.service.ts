@@ -250,5 +250,9 @@ export class McpSessionsService implements OnModuleInit, OnApplicationShutdown {
     this.held.delete(key);
     await this.store((kv) => kv.delete(key));
     this.bus.publish(edge.sessionEnded, { key });
+    // On the server before the client hears `200`: its next request may go to another replica.
+    // (The session is gone from the store either way: a replica that misses the event stops
+    // serving its held copy at its next read, within the touch interval.)
+    await this.bus.flush().catch((err: Error) => this.logger.warn({ err: err.message.slice(0, 300) }, 'session end not confirmed on the bus'));
   }
 }
