@@ -313,14 +313,25 @@ describe('audit trail under faults', () => {
       // delete the stream again and call once more.
       let refused: Awaited<ReturnType<typeof callError>> = 'ok';
       let text = '';
+      let wentThrough = 0;
+      const loopFrom = Date.now();
       for (let attempt = 1; refused === 'ok'; attempt++) {
         if (attempt > 5) throw new Error('the AUDIT stream never stayed gone until a call reached the edge');
         text = `dora-while-gone-${attempt}`;
         await jsm.streams.delete(stream);
         refused = await callError(client, 'echo', { text });
+        if (refused === 'ok') wentThrough++;
       }
       expect(refused).toMatchObject({ rpc: -32603, code: 'UNAVAILABLE', message: expect.stringMatching(/audit log unavailable/) });
       expect(upstream.calls.some((c) => c.arguments.text === text)).toBe(false);
+      // A call that went through did so on the stream made again, audited: each is a SUCCESS
+      // entry (none ran unrecorded while the stream was gone).
+      const throughSince = async () => (await entriesOf(tenant, 'dora')).filter((e) => e.status === 'SUCCESS' && Date.parse(e.started_at) >= loopFrom).length;
+      await waitFor(async () => (await throughSince()) === wentThrough, {
+        timeoutMs: 15_000,
+        intervalMs: 250,
+        what: 'an audit entry for every call that went through',
+      });
     } finally {
       await bus.close();
     }
