@@ -46,7 +46,7 @@ export class ConfigsController {
   async remove(@Req() req: Request, @Param('config_id') id: string) {
     const tenant_id = await this.auth.tenant(req);
     const reply = await this.bus.request(policy.deleteConfig, { tenant_id, config_id: parseParam(ConfigId, id, 'config_id') });
-    this.revocations.revokedHere(reply.config_id);
+    this.revocations.revoke(reply.config_id);
     return reply;
   }
 

@@ -47,7 +47,7 @@ describe('a revocation relayed by this replica', () => {
     expect(revocations.isConfigDeleted(CONFIG)).toBe(true);
     expect(told).toEqual([TOKEN, CONFIG]);
     // The watch's own copy later is a no-op.
-    revocations.revokedHere(TOKEN);
+    revocations.revoke(TOKEN);
     expect(told).toEqual([TOKEN, CONFIG]);
   });
 

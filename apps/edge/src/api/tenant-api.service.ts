@@ -29,7 +29,7 @@ export class TenantApiService {
 
   async revokeToken(tenant_id: string, { token_id }: Input<typeof busApi.revokeToken>) {
     const reply = await this.bus.request(policy.revokeToken, { tenant_id, token_id });
-    this.revocations.revokedHere(token_id);
+    this.revocations.revoke(token_id);
     return reply;
   }
 

@@ -68,15 +68,11 @@ export class RevocationsService implements OnApplicationShutdown {
   }
 
   /**
-   * A token or config id whose revocation this replica relayed and policy confirmed: refused
-   * here at once, so the caller that revoked it reads its own write. The watch brings it to
-   * every replica (this one again: a no-op) within milliseconds.
+   * Refuses a token or config id from now on, and tells the listeners (once). The watch calls
+   * it for every replica; the replica that relayed a revocation policy confirmed calls it
+   * too, so its caller reads its own write (the watch's copy is then a no-op).
    */
-  revokedHere(id: string): void {
-    this.revoke(id);
-  }
-
-  private revoke(id: string): void {
+  revoke(id: string): void {
     if (this.revoked.has(id)) return;
     this.revoked.add(id);
     for (const l of this.listeners) l.revoked?.(id);

@@ -389,8 +389,8 @@ function negotiatedVersionOf(text: string): string | undefined {
 
 /** The request's id when the body is one JSON-RPC request, for error answers. */
 function idOf(body: unknown): RpcId | null {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
-  const id = (body as { id?: unknown }).id;
+  if (!isObject(body)) return null;
+  const { id } = body;
   return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 

@@ -91,9 +91,7 @@ export class DiscoveryRetries {
       return;
     }
     const delayMs = previous ? Math.min(RETRY_MAX_MS, previous.delayMs * 2) : RETRY_FIRST_MS;
-    const jittered = Math.round(delayMs * (1 - JITTER + 2 * JITTER * this.random()));
-    const timer = setTimeout(() => this.options.probe(target), jittered);
-    timer.unref();
+    const timer = this.probeAfter(target, Math.round(delayMs * (1 - JITTER + 2 * JITTER * this.random())));
     if (!previous) this.perTenant.set(target.tenantId, (this.perTenant.get(target.tenantId) ?? 0) + 1);
     this.failures.set(key, { target, since: previous?.since ?? Date.now(), failedAt: Date.now(), slow: tookMs >= SLOW_FAILURE_MS, error, delayMs, timer });
   }
@@ -113,13 +111,17 @@ export class DiscoveryRetries {
       timer.unref();
       this.marks.set(tenantId, timer);
     }
-    for (const f of this.failures.values()) {
+    for (const [other, f] of this.failures) {
       if (f.target.tenantId !== tenantId || f.target.connection.id !== connection.id) continue;
       clearTimeout(f.timer);
-      const timer = setTimeout(() => this.options.probe(f.target), 0);
-      timer.unref();
-      this.failures.set(keyOf(f.target), { ...f, timer });
+      this.failures.set(other, { ...f, timer: this.probeAfter(f.target, 0) });
     }
+  }
+
+  private probeAfter(target: DiscoveryTarget, delayMs: number): NodeJS.Timeout {
+    const timer = setTimeout(() => this.options.probe(target), delayMs);
+    timer.unref();
+    return timer;
   }
 
   /** Stops retrying what matches (its account or connection changed: the next lookup discovers afresh). */

@@ -68,13 +68,9 @@ export class ScopeService {
         try {
           return await this.catalog.tools(p.tenant_id, toTarget(m.connection), account.id);
         } catch (err) {
-          const known = isVmcpError(err);
-          this.logger.warn({ connection_id: m.connection.id, code: known ? err.code : 'INTERNAL', err: (err as Error).message.slice(0, 300) }, 'tool discovery failed; connection left out of this list');
-          unavailable.push({
-            connection_name: m.connection.name,
-            code: known ? err.code : 'INTERNAL',
-            message: known ? err.message : 'tool discovery failed',
-          });
+          const { code, message } = isVmcpError(err) ? err : { code: 'INTERNAL' as const, message: 'tool discovery failed' };
+          this.logger.warn({ connection_id: m.connection.id, code, err: (err as Error).message.slice(0, 300) }, 'tool discovery failed; connection left out of this list');
+          unavailable.push({ connection_name: m.connection.name, code, message });
           return [];
         }
       }),
