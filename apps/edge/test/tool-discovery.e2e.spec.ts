@@ -80,6 +80,19 @@ describe('tools/list while an upstream cannot list its tools', () => {
     closers.push(client);
     return client;
   };
+  /** A tenant with the connections `up` and `flaky` (the proxied upstream), and an account on each for every identifier. */
+  const tenantWith = async (name: string, identifiers: string[]): Promise<ApiClient> => {
+    const admin = api(stack.baseUrl, stack.adminKey);
+    const client = api(stack.baseUrl, ((await admin.post('/api/v1/tenants', { name })).body as { api_key: string }).api_key);
+    for (const [connection_name, url] of [['up', upstream.url], ['flaky', flaky.url]] as const) {
+      expect((await client.post('/api/v1/connections', { name: connection_name, connector: 'mcp', auth_type: 'bearer_token', settings: { url } })).status).toBe(201);
+      for (const identifier of identifiers) {
+        const account = await client.post('/api/v1/connected_accounts', { connection_name, identifier, authorization_details: { static_auth: { token: `${identifier}-${connection_name}` } } });
+        expect(account.status).toBe(201);
+      }
+    }
+    return client;
+  };
   const names = async (client: { listTools(): Promise<{ tools: Array<{ name: string }> }> }) => (await client.listTools()).tools.map((t) => t.name).sort();
 
   beforeAll(async () => {
@@ -87,15 +100,7 @@ describe('tools/list while an upstream cannot list its tools', () => {
     upstream = await startUpstreamMcpServer();
     flaky = await flakyProxy(upstream.url);
     stack = await startStack({ natsUrl: nats.url, database: 'sqlite', env: { VMCP_TOOLS_LIST_TTL_MS: String(LIST_TTL_MS) } });
-    const admin = api(stack.baseUrl, stack.adminKey);
-    tenant = api(stack.baseUrl, ((await admin.post('/api/v1/tenants', { name: 'discovery' })).body as { api_key: string }).api_key);
-    for (const [name, url] of [['up', upstream.url], ['flaky', flaky.url]] as const) {
-      expect((await tenant.post('/api/v1/connections', { name, connector: 'mcp', auth_type: 'bearer_token', settings: { url } })).status).toBe(201);
-      for (const identifier of ['alice', 'bob', 'carol']) {
-        const account = await tenant.post('/api/v1/connected_accounts', { connection_name: name, identifier, authorization_details: { static_auth: { token: `${identifier}-${name}` } } });
-        expect(account.status).toBe(201);
-      }
-    }
+    tenant = await tenantWith('discovery', ['alice', 'bob', 'carol']);
     const config = async (name: string, connection_tool_mappings: unknown[]) =>
       (await tenant.post<{ config: { id: string } }>('/api/v1/mcp/configs', { name, connection_tool_mappings })).body.config.id;
     mixedId = await config('mixed', MIXED);
@@ -161,13 +166,7 @@ describe('tools/list while an upstream cannot list its tools', () => {
   it('tells a connected session to list again when the upstream is back, with no request from it', async () => {
     // A tenant of its own: a session hears its own tenant's changes only, so no other
     // test's recovery can pass for this one.
-    const admin = api(stack.baseUrl, stack.adminKey);
-    const other = api(stack.baseUrl, ((await admin.post('/api/v1/tenants', { name: 'discovery-b' })).body as { api_key: string }).api_key);
-    for (const [name, url] of [['up', upstream.url], ['flaky', flaky.url]] as const) {
-      expect((await other.post('/api/v1/connections', { name, connector: 'mcp', auth_type: 'bearer_token', settings: { url } })).status).toBe(201);
-      const account = await other.post('/api/v1/connected_accounts', { connection_name: name, identifier: 'dave', authorization_details: { static_auth: { token: `dave-${name}` } } });
-      expect(account.status).toBe(201);
-    }
+    const other = await tenantWith('discovery-b', ['dave']);
     const configId = (await other.post<{ config: { id: string } }>('/api/v1/mcp/configs', { name: 'mixed', connection_tool_mappings: MIXED })).body.config.id;
     const touch = async () => expect((await other.put(`/api/v1/mcp/configs/${configId}`, { name: 'mixed', connection_tool_mappings: MIXED })).status).toBe(200);
     flaky.down = true;
