@@ -22,6 +22,7 @@ import {
 } from '@vmcp/contracts';
 import { metrics, secondsSince, tracer } from '@vmcp/telemetry';
 import type { z } from 'zod';
+import { coalesceWrites } from './coalesced-writes.js';
 
 const headerSetter: TextMapSetter<MsgHdrs> = { set: (h, k, v) => h.set(k, v) };
 export const natsHeaderGetter: TextMapGetter<MsgHdrs | undefined> = {
@@ -107,6 +108,7 @@ export class Bus {
       // Capturing an async stack for every request costs more than the request itself.
       noAsyncTraces: true,
     });
+    coalesceWrites(nc);
     return new Bus(nc, options.timeoutMs, options.jetstreamReplicas ?? 1);
   }
 
