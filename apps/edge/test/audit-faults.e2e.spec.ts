@@ -278,7 +278,9 @@ describe('audit trail under faults', () => {
     expect(refused).toMatchObject({ rpc: -32603, code: 'UNAVAILABLE', message: expect.stringMatching(/audit log unavailable/) });
     expect(upstream.calls.some((c) => c.arguments.text === 'erin-unacknowledged')).toBe(false);
     // JetStream gets (and stores) the records only now, after the edge gave up: the
-    // "started" one, and the refusal the edge recorded for it.
+    // "started" one, and the refusal the edge recorded for it (which may leave the edge just
+    // after its answer to the agent: the bus writes a turn's messages together).
+    await waitFor(() => proxy.held() >= 2, { what: 'the refusal record, held back too' });
     expect(proxy.release()).toBe(2);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'erin-after' } }))).toBe('erin-after');
   });
