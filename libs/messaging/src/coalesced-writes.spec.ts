@@ -84,7 +84,11 @@ describe('coalesceWrites', () => {
     const responder = await client();
     coalesceWrites(responder);
     const subject = `vmcp.test.v1.${run}.echo`;
-    responder.subscribe(subject, { callback: (_err, msg) => msg.respond(msg.data) });
+    responder.subscribe(subject, {
+      callback: (_err, msg) => {
+        msg.respond(msg.data);
+      },
+    });
     await responder.flush();
 
     const requester = await client();
