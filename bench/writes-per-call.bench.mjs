@@ -1,4 +1,4 @@
-// System calls each process makes per tools/call through vmcp, counted by `strace -c -f`:
+// System calls each vmcp process makes per tools/call, counted by `strace -c -f`:
 // socket writes above all (on loopback a write also does the receiver's TCP work, and wakes
 // it). Counts, unlike CPU times, hardly move with the VM's load, so a change to how the
 // services write shows here run after run.
@@ -22,14 +22,21 @@ function trace(pid) {
   let out = '';
   child.stderr.on('data', (d) => (out += d));
   const done = new Promise((resolve) =>
-    child.once('exit', () => {
+    // 'close', not 'exit': the table is the last thing strace writes, and may still be in the pipe at exit.
+    child.once('close', () => {
       const counts = {};
       // % time, seconds, usecs/call, calls, [errors,] syscall
       for (const m of out.matchAll(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$/gm)) if (m[2] !== 'total') counts[m[2]] = Number(m[1]);
       resolve(counts);
     }),
   );
-  return { stop: () => (child.kill('SIGINT'), done) };
+  // SIGINT prints the table; a strace that does not exit by then is killed (its process is detached).
+  const stop = () => {
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    return done.finally(() => clearTimeout(timer));
+  };
+  return { stop };
 }
 
 const nats = await startNatsServer();
@@ -43,7 +50,8 @@ try {
     for (let i = 0; i < n; i++) await c.client.callTool({ name: 'echo', arguments: { text: 'bench' } });
   }));
   await calls(50);
-  const pids = { ...stack.pids(), 'nats-server': nats.pid(), upstream: upstream.pid };
+  // vmcp's own processes: tracing nats-server's goroutines as well slowed the run severalfold.
+  const pids = stack.pids();
   const tracers = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, trace(pid)]));
   // strace attaches within a moment; calls made before it does are simply not counted.
   await new Promise((r) => setTimeout(r, 1500));
@@ -62,7 +70,7 @@ try {
     console.log(`${name.padEnd(12)} | ${per(writes).toFixed(2).padStart(8)} | ${per(all).toFixed(1).padStart(5)} | ${top}`);
   }
 } finally {
-  await stack.stop();
+  await stack.close();
   await upstream.close();
   await nats.stop();
 }
