@@ -11,7 +11,6 @@ import type { Subscription } from '@nats-io/transport-node';
 const TTL_MS = 30_000;
 
 interface Entry {
-  readonly tenantId: string;
   readonly connectionId: string;
   readonly accountId: string | null;
   readonly expires: number;
@@ -95,10 +94,9 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
       if (probe) void hit.tools.then(() => this.retries.succeeded(key), () => undefined);
       return hit.tools;
     }
-    const { tenantId, connection, accountId } = target;
     const startedAt = Date.now();
-    const tools = this.discover(tenantId, connection, accountId);
-    this.cache.set(key, { tenantId, connectionId: connection.id, accountId, expires: Date.now() + TTL_MS, tools });
+    const tools = this.discover(target);
+    this.cache.set(key, { connectionId: target.connection.id, accountId: target.accountId, expires: Date.now() + TTL_MS, tools });
     tools.then(
       () => {
         if (this.cache.get(key)?.tools === tools) this.retries.succeeded(key);
@@ -115,7 +113,7 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
     return tools;
   }
 
-  private async discover(tenantId: string, connection: ConnectionTarget, accountId: string | null): Promise<ToolDefinition[]> {
+  private async discover({ tenantId, connection, accountId }: DiscoveryTarget): Promise<ToolDefinition[]> {
     const grant = accountId ? await this.grants.sign(tenantId, accountId, 'list') : null;
     const reply = await this.bus.request(executor.listConnectionTools, { tenant_id: tenantId, connection, account_id: accountId, grant });
     return reply.tools;
