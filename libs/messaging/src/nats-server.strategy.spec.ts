@@ -57,6 +57,16 @@ describe('bus request/reply through the Nest NATS transport', () => {
     await expect(client.request(echo, { text: 'hi' })).resolves.toEqual({ text: 'HI' });
   });
 
+  it('routes a request by its subject without parsing the subject as JSON', async () => {
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      await expect(client.request(echo, { text: 'route' })).resolves.toEqual({ text: 'ROUTE' });
+      expect(parse.mock.calls.some(([text]) => text === echo.subject)).toBe(false);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
   it('rejects an invalid request before sending it', async () => {
     await expect(client.request(echo, { text: 'far too long text' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
