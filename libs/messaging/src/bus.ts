@@ -23,6 +23,7 @@ import {
 import { metrics, secondsSince, tracer } from '@vmcp/telemetry';
 import type { z } from 'zod';
 import { coalesceWrites } from './coalesced-writes.js';
+import { skipSettledRequestErrors } from './settled-requests.js';
 
 const headerSetter: TextMapSetter<MsgHdrs> = { set: (h, k, v) => h.set(k, v) };
 export const natsHeaderGetter: TextMapGetter<MsgHdrs | undefined> = {
@@ -109,6 +110,7 @@ export class Bus {
       noAsyncTraces: true,
     });
     coalesceWrites(nc);
+    skipSettledRequestErrors();
     return new Bus(nc, options.timeoutMs, options.jetstreamReplicas ?? 1);
   }
 
