@@ -186,20 +186,22 @@ export class ToolCallService implements OnApplicationShutdown {
       ? this.bus.subscribe(executor.callProgress, ({ execution_id: _id, ...p }) => req.onProgress?.(p), { token: executionId })
       : undefined;
     const logs = req.logs ? this.bus.subscribe(executor.callLog, ({ execution_id: _id, ...log }) => req.logs?.onLog(log), { token: executionId }) : undefined;
-    // The upstream's requests to the agent come from the executor running the call; what is
-    // still being asked when the call ends is dropped.
-    const ended = new AbortController();
     // Only what the agent declared and the config allows: the upstream session is offered no
     // more, and a request for anything else is refused here too, whatever reaches the edge.
     const capabilities = req.clientRequests && permittedCapabilities(req.clientRequests.capabilities, decision.context.client_requests);
     const relay = req.clientRequests && capabilities ? { ...req.clientRequests, capabilities } : undefined;
-    const asks = relay
-      ? this.bus.serve(executor.clientRequest, executionId, ({ method, params }) =>
-          isPermitted(method, relay.capabilities)
-            ? relay.ask(method, params, req.signal ? AbortSignal.any([req.signal, ended.signal]) : ended.signal)
-            : Promise.resolve({ refused: { code: -32601, message: `${method} is not allowed for this call` } }),
-        )
-      : undefined;
+    // The upstream's requests to the agent come from the executor running the call; what is
+    // still being asked when the call ends is dropped. (Only calls that relay them have one:
+    // aborting builds a DOMException, 1.7 % of the edge's CPU when every call did.)
+    const ended = relay ? new AbortController() : undefined;
+    const asks =
+      relay && ended
+        ? this.bus.serve(executor.clientRequest, executionId, ({ method, params }) =>
+            isPermitted(method, relay.capabilities)
+              ? relay.ask(method, params, req.signal ? AbortSignal.any([req.signal, ended.signal]) : ended.signal)
+              : Promise.resolve({ refused: { code: -32601, message: `${method} is not allowed for this call` } }),
+          )
+        : undefined;
     try {
       if (req.signal?.aborted) throw cancelled();
       const execution = this.bus.request(
@@ -244,7 +246,7 @@ export class ToolCallService implements OnApplicationShutdown {
       });
       throw error;
     } finally {
-      ended.abort();
+      ended?.abort();
       asks?.unsubscribe();
       progress?.unsubscribe();
       logs?.unsubscribe();
