@@ -26,14 +26,23 @@ export class InFlightCalls implements OnModuleInit, OnModuleDestroy {
     this.subscription?.unsubscribe();
   }
 
-  /** Registers a running call; its signal aborts when the agent cancels it on any replica. `done` when it settles. */
-  track(sessionKey: string, requestId: RequestId): { signal: AbortSignal; done: () => void } {
+  /**
+   * Registers a running call; its signal aborts when the agent cancels it on any replica, or
+   * when `also` aborts (the client gone). `done` when it settles. (One signal fed by both,
+   * rather than AbortSignal.any: a composite signal's bookkeeping was 1.7 % of the edge's CPU
+   * on plain calls.)
+   */
+  track(sessionKey: string, requestId: RequestId, also?: AbortSignal): { signal: AbortSignal; done: () => void } {
     const entry = entryOf(sessionKey, requestId);
     const controller = new AbortController();
+    const abort = () => controller.abort(also?.reason);
+    if (also?.aborted) abort();
+    else also?.addEventListener('abort', abort, { once: true });
     this.calls.set(entry, controller);
     return {
       signal: controller.signal,
       done: () => {
+        also?.removeEventListener('abort', abort);
         if (this.calls.get(entry) === controller) this.calls.delete(entry);
       },
     };

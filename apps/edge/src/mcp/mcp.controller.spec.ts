@@ -85,7 +85,7 @@ describe('McpController: the plain tools/call leg', () => {
     expect(servers.create).not.toHaveBeenCalled();
     expect(calls.call).toHaveBeenCalledOnce();
     expect(calls.call.mock.calls[0]?.[0]).toMatchObject({ principal, toolName: 'echo', arguments: { text: 'x' }, source: 'mcp', signal: expect.any(AbortSignal) });
-    expect(inFlight.track).toHaveBeenCalledWith(expect.any(String), 9);
+    expect(inFlight.track).toHaveBeenCalledWith(expect.any(String), 9, expect.any(AbortSignal));
     expect(inFlight.track.mock.results[0]?.value.done).toHaveBeenCalledOnce();
   });
 

@@ -175,7 +175,7 @@ export class McpController implements OnApplicationShutdown {
     }
     if (session.log_level !== undefined || relayedCapabilities(session.client_capabilities)) return false;
     // As on the SDK's path: a notifications/cancelled on any replica, or the client going away, cancels it.
-    const tracked = this.inFlight.track(keyOf(sessionId), call.id);
+    const tracked = this.inFlight.track(keyOf(sessionId), call.id, closed);
     let answer: ReturnType<typeof plainCallAnswer>;
     try {
       const { result } = await this.calls.call({
@@ -183,7 +183,7 @@ export class McpController implements OnApplicationShutdown {
         toolName: call.name,
         arguments: call.arguments,
         source: 'mcp',
-        signal: AbortSignal.any([closed, tracked.signal]),
+        signal: tracked.signal,
       });
       answer = plainCallAnswer(call.id, { result });
     } catch (err) {
