@@ -7,7 +7,7 @@
 import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
 import { busApi } from '@vmcp/contracts';
 import { startNatsServer, startStack } from '@vmcp/testing';
-import { benchTenant, connect, cpuMs, disconnect, startUpstreamProcess } from './echo-bench.mjs';
+import { benchTenant, connect, cpuMs, disconnect, echoCalls, startUpstreamProcess } from './echo-bench.mjs';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1);
@@ -22,9 +22,7 @@ async function perCall(url, token, pids) {
     for (let i = 0; i < WARMUP_CALLS; i++) await call(conns[i % CONCURRENCY], 'warm');
     const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
     const started = performance.now();
-    await Promise.all(conns.map(async (conn) => {
-      for (let i = 0; i < each; i++) await call(conn, 'bench');
-    }));
+    await echoCalls(conns, each);
     const wallMs = performance.now() - started;
     const calls = each * CONCURRENCY;
     const rows = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, ((cpuMs(pid) - before[k]) * 1000) / calls]));

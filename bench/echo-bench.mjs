@@ -30,6 +30,15 @@ export async function disconnectAll(conns) {
   for (let i = 0; i < conns.length; i += 32) await Promise.all(conns.slice(i, i + 32).map(disconnect));
 }
 
+/** `each` echo calls on every connection, the connections at once, each one's calls one after another. */
+export function echoCalls(conns, each, text = 'bench') {
+  return Promise.all(
+    conns.map(async (c) => {
+      for (let i = 0; i < each; i++) await c.client.callTool({ name: 'echo', arguments: { text } });
+    }),
+  );
+}
+
 const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
 
 /** User + system CPU milliseconds of a process so far (fields 14 and 15 of /proc/<pid>/stat). */

@@ -6,7 +6,7 @@
 // Time per call is sampled CPU time, so it moves with the machine's speed as every CPU figure
 // here does; the shares within one service move much less, and are what to compare.
 import { freePort, startNatsServer, startStack } from '@vmcp/testing';
-import { benchTenant, connect, disconnect, startUpstreamProcess } from './echo-bench.mjs';
+import { benchTenant, connect, disconnect, echoCalls, startUpstreamProcess } from './echo-bench.mjs';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1);
@@ -44,8 +44,6 @@ async function inspect(port) {
   };
 }
 
-const IDLE = new Set(['(idle)']);
-
 /** Self time per function and per package, in µs of sampled CPU per call. */
 function summarize(profile, calls) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -60,7 +58,7 @@ function summarize(profile, calls) {
   let active = 0;
   for (const [id, us] of self) {
     const { functionName, url, lineNumber } = nodes.get(id).callFrame;
-    if (IDLE.has(functionName)) continue;
+    if (functionName === '(idle)') continue;
     active += us;
     const where = url.includes('node_modules/')
       ? url.replace(/.*node_modules\/((@[^/]+\/)?[^/]+)\/.*/, '$1')
@@ -103,9 +101,7 @@ try {
   }
   await Promise.all(sessions.map(([, s]) => s.send('Profiler.start')));
   const each = Math.ceil(CALLS / CONCURRENCY);
-  await Promise.all(conns.map(async (conn) => {
-    for (let i = 0; i < each; i++) await call(conn);
-  }));
+  await echoCalls(conns, each);
   const profiles = await Promise.all(sessions.map(async ([service, s]) => [service, (await s.send('Profiler.stop')).profile]));
   await Promise.all(conns.map(disconnect));
 

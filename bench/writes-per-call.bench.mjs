@@ -5,7 +5,7 @@
 //   node bench/writes-per-call.bench.mjs     (BENCH_CONCURRENCY, default 16; BENCH_CALLS, default 2000)
 import { spawn, spawnSync } from 'node:child_process';
 import { startNatsServer, startStack } from '@vmcp/testing';
-import { benchTenant, connect, disconnectAll, startUpstreamProcess } from './echo-bench.mjs';
+import { benchTenant, connect, disconnectAll, echoCalls, startUpstreamProcess } from './echo-bench.mjs';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
@@ -46,16 +46,13 @@ try {
   const tenant = await benchTenant(stack, upstream.url);
   const conns = await Promise.all(Array.from({ length: CONCURRENCY }, () => connect(tenant.mcpServerUrl, tenant.token)));
   const each = Math.ceil(CALLS / CONCURRENCY);
-  const calls = (n) => Promise.all(conns.map(async (c) => {
-    for (let i = 0; i < n; i++) await c.client.callTool({ name: 'echo', arguments: { text: 'bench' } });
-  }));
-  await calls(50);
+  await echoCalls(conns, 50);
   // vmcp's own processes: tracing nats-server's goroutines as well slowed the run severalfold.
   const pids = stack.pids();
   const tracers = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, trace(pid)]));
   // strace attaches within a moment; calls made before it does are simply not counted.
   await new Promise((r) => setTimeout(r, 1500));
-  await calls(each);
+  await echoCalls(conns, each);
   const counted = each * CONCURRENCY;
   const results = Object.fromEntries(await Promise.all(Object.entries(tracers).map(async ([name, t]) => [name, await t.stop()])));
   await disconnectAll(conns);
