@@ -38,7 +38,7 @@ describe('coalesceWrites', () => {
     expect(coalesceWrites({ protocol: { sendCommand: () => undefined } } as unknown as NatsConnection)).toBe(false);
   });
 
-  it('sends what is published over several turns of the microtask queue in one write, in order', async () => {
+  it('sends what is published over several turns of the microtask queue in two writes, in order: the first at once, the rest after the turn', async () => {
     const subscriber = await client();
     const got: number[] = [];
     const subject = `vmcp.test.v1.${run}.order`;
@@ -62,11 +62,46 @@ describe('coalesceWrites', () => {
         await Promise.resolve();
       }
     })();
-    expect(writes()).toBe(0);
-    await new Promise((r) => setImmediate(r));
     expect(writes()).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(writes()).toBe(2);
     await all;
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('does not hold the first message after a quiet turn for the rest of its turn: it leaves at the next microtask checkpoint', async () => {
+    const publisher = await client();
+    coalesceWrites(publisher);
+    const writes = countWrites(publisher);
+    const turn = () => new Promise((r) => setImmediate(r));
+    for (let i = 1; i <= 3; i++) {
+      // A turn without writes in between: the connection is idle again.
+      await turn();
+      await turn();
+      publisher.publish(`vmcp.test.v1.${run}.lone`, String(i));
+      expect(writes()).toBe(i - 1);
+      await Promise.resolve();
+      expect(writes()).toBe(i);
+    }
+  });
+
+  it('holds every message while consecutive turns write (a busy connection), one write per turn', async () => {
+    const publisher = await client();
+    coalesceWrites(publisher);
+    const writes = countWrites(publisher);
+    const turn = () => new Promise((r) => setImmediate(r));
+    publisher.publish(`vmcp.test.v1.${run}.busy`, 'first');
+    await Promise.resolve();
+    expect(writes()).toBe(1);
+    for (let i = 0; i < 5; i++) {
+      await turn();
+      publisher.publish(`vmcp.test.v1.${run}.busy`, `a${i}`);
+      publisher.publish(`vmcp.test.v1.${run}.busy`, `b${i}`);
+      await Promise.resolve();
+      expect(writes()).toBe(1 + i);
+    }
+    await turn();
+    expect(writes()).toBe(6);
   });
 
   it('without it, the same publishes take a write each (what it saves)', async () => {
