@@ -1,5 +1,4 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
@@ -18,6 +17,7 @@ import { mayCarryCredential, sanitizeUpstreamText } from '../shared/sanitize.js'
 import { CALL_MARKER_META_KEY, RequestStreamTap } from './request-stream-tap.js';
 import { MalformedAnswerError } from './upstream-errors.js';
 import { upstreamFetch } from './upstream-fetch.js';
+import { UpstreamTransport } from './upstream-transport.js';
 
 export interface UpstreamSessionSpec {
   readonly url: URL;
@@ -61,7 +61,7 @@ export class McpUpstreamSession {
 
   private constructor(
     private readonly client: Client,
-    private readonly transport: StreamableHTTPClientTransport,
+    private readonly transport: UpstreamTransport,
     private readonly tap: RequestStreamTap,
     readonly secrets: readonly string[],
   ) {}
@@ -72,7 +72,7 @@ export class McpUpstreamSession {
     // headers cannot be carried to another host. The tap reads a call's log messages and
     // server requests off its own response stream (see RequestStreamTap).
     const tap = new RequestStreamTap(upstreamFetch());
-    const transport = new StreamableHTTPClientTransport(spec.url, { requestInit: { headers: spec.headers }, fetch: tap.fetch });
+    const transport = new UpstreamTransport(spec.url, { requestInit: { headers: spec.headers }, fetch: tap.fetch });
     // Only the agent's own sampling and elicitation capabilities that the call's config allows,
     // when its calls relay them (the pool keeps a session per set): never roots, and nothing
     // the agent cannot answer.
