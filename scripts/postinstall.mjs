@@ -1,10 +1,10 @@
-// Builds better-sqlite3 against the pinned Node's headers once the `node` package is in
-// place. Its own install script is disabled in allowScripts because npm runs it in
-// parallel with the `node` package's preinstall, before those headers exist.
+// better-sqlite3 13 ships Node-API prebuilds (linux, macOS and Windows on x64 and arm64): they
+// load on any Node. Where none fits, it is built against the pinned Node's headers once the
+// `node` package is in place. Its own install script is disabled in allowScripts because npm
+// runs it in parallel with the `node` package's preinstall, before those headers exist.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const pkgDir = dirname(require.resolve('better-sqlite3/package.json'));
@@ -19,7 +19,7 @@ function loads() {
   }
 }
 
-if (existsSync(join(pkgDir, 'build', 'Release', 'better_sqlite3.node')) && loads()) process.exit(0);
+if (loads()) process.exit(0);
 console.log(`building better-sqlite3 for node ${process.version} (about a minute)`);
 execFileSync('node-gyp', ['rebuild', '--release'], { cwd: pkgDir, stdio: 'inherit' });
 if (!loads()) {
