@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import { Controller, Module, UseGuards, type CanActivate, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, MessagePattern, NatsContext, Payload, ServerNats } from '@nestjs/microservices';
+import { of } from 'rxjs';
 import { defineRpc, VmcpError } from '@vmcp/contracts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -17,6 +18,18 @@ const echo = defineRpc({
   reply: z.object({ text: z.string() }),
 });
 const nobody = defineRpc({ subject: `vmcp.test.v1.${run}.nobody`, request: z.object({}), reply: z.object({}) });
+const text = z.object({ text: z.string() });
+const streamed = defineRpc({ subject: `vmcp.test.v1.${run}.streamed`, request: z.object({}), reply: text });
+const thrown = defineRpc({ subject: `vmcp.test.v1.${run}.thrown`, request: z.object({}), reply: text });
+const guarded = defineRpc({ subject: `vmcp.test.v1.${run}.guarded`, request: z.object({}), reply: text });
+const noted = `vmcp.test.v1.${run}.noted`;
+const notes: unknown[] = [];
+
+class Refuse implements CanActivate {
+  canActivate() {
+    return false;
+  }
+}
 
 @Controller()
 class EchoController {
@@ -32,7 +45,32 @@ class EchoController {
   }
 }
 
-@Module({ controllers: [EchoController] })
+/** Handlers that do not answer through serveRpc: what Nest's own machinery makes of them. */
+@Controller()
+class RawController {
+  @MessagePattern(streamed.subject)
+  streamed() {
+    return of({ text: 'first' }, { text: 'last' });
+  }
+
+  @MessagePattern(thrown.subject)
+  thrown(): never {
+    throw new Error('secret-internal-detail');
+  }
+
+  @UseGuards(Refuse)
+  @MessagePattern(guarded.subject)
+  guarded() {
+    return { text: 'never' };
+  }
+
+  @EventPattern(noted)
+  noted(@Payload() data: unknown) {
+    notes.push(data);
+  }
+}
+
+@Module({ controllers: [EchoController, RawController] })
 class EchoModule {}
 
 describe('bus request/reply through the Nest NATS transport', () => {
@@ -65,6 +103,26 @@ describe('bus request/reply through the Nest NATS transport', () => {
     } finally {
       parse.mockRestore();
     }
+  });
+
+  it("answers a request without Nest's per-reply stream plumbing", async () => {
+    const send = vi.spyOn(ServerNats.prototype, 'send');
+    try {
+      await expect(client.request(echo, { text: 'lean' })).resolves.toEqual({ text: 'LEAN' });
+      expect(send).not.toHaveBeenCalled();
+    } finally {
+      send.mockRestore();
+    }
+  });
+
+  it('keeps what Nest does around a handler: the first value of an Observable, exception filters and guards answer, events stay events', async () => {
+    await expect(client.request(streamed, {})).resolves.toEqual({ text: 'first' });
+    const failure = await client.request(thrown, {}).catch((e: VmcpError) => e);
+    expect(failure).toMatchObject({ code: 'INTERNAL', message: 'internal error' });
+    expect(JSON.stringify(failure)).not.toContain('secret');
+    await expect(client.request(guarded, {})).rejects.toMatchObject({ code: 'INTERNAL' });
+    client.connection.publish(noted, JSON.stringify({ n: 1 }));
+    await vi.waitFor(() => expect(notes).toEqual([{ n: 1 }]), { timeout: 5000 });
   });
 
   it('rejects an invalid request before sending it', async () => {
