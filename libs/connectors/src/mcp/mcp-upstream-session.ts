@@ -240,18 +240,32 @@ export class McpUpstreamSession {
     cancel?: AbortSignal,
     onprogress?: (progress: Progress) => void,
   ): Promise<z.output<S>> {
-    const timer = AbortSignal.timeout(timeoutMs);
-    // Aborting makes the SDK send notifications/cancelled, so the upstream can stop too.
-    const signal = cancel ? AbortSignal.any([timer, cancel]) : timer;
+    // One controller that our timer or the caller's signal aborts: aborting makes the SDK send
+    // notifications/cancelled, so the upstream can stop too. (AbortSignal.timeout and
+    // AbortSignal.any did the same with a composite signal's bookkeeping on every call, about
+    // 1 % of the executor's CPU.)
+    const stop = new AbortController();
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      stop.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+    }, timeoutMs);
+    timer.unref();
+    const onCancel = () => stop.abort(cancel?.reason);
+    if (cancel?.aborted) onCancel();
+    else cancel?.addEventListener('abort', onCancel, { once: true });
     try {
       // With `onprogress` the SDK sends a progressToken. Progress never extends the call
       // (resetTimeoutOnProgress stays off, and our own timer ignores it): the deadline is absolute.
-      const options = { signal, timeout: timeoutMs + SDK_TIMER_SLACK_MS, ...(onprogress ? { onprogress } : {}) };
+      const options = { signal: stop.signal, timeout: timeoutMs + SDK_TIMER_SLACK_MS, ...(onprogress ? { onprogress } : {}) };
       return (await this.client.request(request, schema, options)) as z.output<S>;
     } catch (err) {
       if (cancel?.aborted) throw new StoppedError('cancelled');
-      if (timer.aborted) throw new StoppedError('deadline');
+      if (late) throw new StoppedError('deadline');
       throw err;
+    } finally {
+      clearTimeout(timer);
+      cancel?.removeEventListener('abort', onCancel);
     }
   }
 }
