@@ -20,12 +20,12 @@ async function perCall(url, token, pids) {
   const each = Math.ceil(CALLS / CONCURRENCY);
   try {
     for (let i = 0; i < WARMUP_CALLS; i++) await call(conns[i % CONCURRENCY], 'warm');
-    const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
+    const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid, k)]));
     const started = performance.now();
     await echoCalls(conns, each);
     const wallMs = performance.now() - started;
     const calls = each * CONCURRENCY;
-    const rows = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, ((cpuMs(pid) - before[k]) * 1000) / calls]));
+    const rows = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, ((cpuMs(pid, k) - before[k]) * 1000) / calls]));
     return { rows, wallUsPerCall: (wallMs * 1000) / calls };
   } finally {
     await Promise.all(conns.map(disconnect));
@@ -81,6 +81,13 @@ try {
   console.log(`${'total'.padEnd(12)} | ${cell(total.direct)} | ${cell(total.vmcp)} | ${cell(total.events)}`);
   console.log(`${'wall / call'.padEnd(12)} | ${cell(direct.wallUsPerCall)} | ${cell(through.wallUsPerCall)} | ${cell(withEvents.wallUsPerCall)}`);
   console.log(`ceiling on 2 cores: direct ${Math.round(2e6 / total.direct)} calls/s, vmcp ${Math.round(2e6 / total.vmcp)} calls/s (${Math.round(2e6 / total.events)} with events)`);
+} catch (err) {
+  // A service that died: what it wrote last (a native abort prints no JSON line).
+  for (const service of stack.exited()) {
+    console.error(`${service} exited; its last lines:`);
+    console.error(stack.logs().filter((line) => line.includes(`vmcp-${service}`) || !line.startsWith('{')).slice(-20).join('\n'));
+  }
+  throw err;
 } finally {
   await stack.close();
   await upstream.close();

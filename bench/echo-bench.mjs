@@ -41,13 +41,22 @@ export function echoCalls(conns, each, text = 'bench') {
 
 const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
 
-/** User + system CPU milliseconds of a process so far (fields 14 and 15 of /proc/<pid>/stat). */
-export function cpuMs(pid) {
+/**
+ * User + system CPU milliseconds of a process so far (fields 14 and 15 of /proc/<pid>/stat).
+ * A process that is gone (a service that died during the measurement) is named, not read as 0.
+ */
+export function cpuMs(pid, name = `process ${pid}`) {
   if (pid === process.pid) {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   }
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (err) {
+    if (err.code === 'ENOENT') throw new Error(`${name} (pid ${pid}) exited during the measurement; its log says why`);
+    throw err;
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
