@@ -61,8 +61,9 @@ export function coalesceWrites(nc: NatsConnection): boolean {
       if (this.outbound.size() >= this.pendingLimit) this.flushPending();
       return;
     }
-    if (!writing && !wrote) setImmediate(endTurn);
     const busy = writing || wrote;
+    // A quiet connection's first message of a turn starts the turn bookkeeping.
+    if (!busy) setImmediate(endTurn);
     writing = true;
     if (busy) setImmediate(() => this.flushPending());
     else queueMicrotask(() => this.flushPending());
