@@ -245,11 +245,7 @@ export class McpUpstreamSession {
     // AbortSignal.any did the same with a composite signal's bookkeeping on every call, about
     // 1 % of the executor's CPU.)
     const stop = new AbortController();
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      stop.abort(new DOMException('The operation timed out.', 'TimeoutError'));
-    }, timeoutMs);
+    const timer = setTimeout(() => stop.abort(new DOMException('The operation timed out.', 'TimeoutError')), timeoutMs);
     timer.unref();
     const onCancel = () => stop.abort(cancel?.reason);
     if (cancel?.aborted) onCancel();
@@ -261,7 +257,8 @@ export class McpUpstreamSession {
       return (await this.client.request(request, schema, options)) as z.output<S>;
     } catch (err) {
       if (cancel?.aborted) throw new StoppedError('cancelled');
-      if (late) throw new StoppedError('deadline');
+      // Not the caller's signal, so our timer.
+      if (stop.signal.aborted) throw new StoppedError('deadline');
       throw err;
     } finally {
       clearTimeout(timer);
