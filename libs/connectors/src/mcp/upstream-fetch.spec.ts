@@ -49,7 +49,9 @@ describe('upstreamFetch', () => {
       else if (path === '/303') res.writeHead(303, { location: `${main.base}/json` }).end();
       else if (path === '/away') res.writeHead(307, { location: `${other.base}/steal` }).end();
       else if (path === '/loop') res.writeHead(302, { location: '/loop' }).end();
-      else if (path === '/hang') {
+      else if (path === '/silent') {
+        // Never answers: a request to it ends only by its signal.
+      } else if (path === '/hang') {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write('data: started\n\n');
       } else if (path === '/chatty') {
@@ -142,7 +144,8 @@ describe('upstreamFetch', () => {
     const early = new AbortController();
     early.abort();
     await expect(fetch(`${main.base}/json`, { signal: early.signal })).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(fetch(`${main.base}/json`, { signal: AbortSignal.timeout(0) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    // A server that never answers, so the timeout is always first (on /json a fast answer could beat a 0 ms timer).
+    await expect(fetch(`${main.base}/silent`, { signal: AbortSignal.timeout(20) })).rejects.toMatchObject({ name: 'TimeoutError' });
     const late = new AbortController();
     const res = await fetch(`${main.base}/hang`, { signal: late.signal });
     const reader = res.body!.getReader();
